@@ -1,0 +1,70 @@
+/**
+ * @module Opens the one database carebridge runs on: PostgreSQL through `pg` when a URL is given,
+ * otherwise PGlite in a data folder (or in memory for tests). Both speak the same SQL via kysely.
+ */
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { PGliteDialect } from './pglite-dialect.js';
+
+/** The base handle; each room narrows it with `db.withTables<ItsTables>()`. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export type AnyDb = Kysely<{}>;
+
+export type DatabaseKind = 'postgres' | 'pglite';
+
+export interface DatabaseOptions {
+  /** postgres://… — absent means PGlite. */
+  readonly url?: string;
+  /** PGlite data folder; absent (with no url) means an in-memory PGlite. */
+  readonly dataDir?: string;
+  /** pg pool size. */
+  readonly poolSize?: number;
+  /** Per-statement limit so one query cannot hold the database (PostgreSQL only). */
+  readonly statementTimeoutMs?: number;
+}
+
+export interface Database {
+  readonly db: AnyDb;
+  readonly kind: DatabaseKind;
+  /** Closes the pool or PGlite instance. */
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+// Counters and sequences fit in a double long before they overflow 2^53.
+const parseInt8 = (value: string): number => Number(value);
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.url) {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      statement_timeout: options.statementTimeoutMs,
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+      },
+    });
+    // An idle client that loses its server (restart, network) must not crash the process.
+    pool.on('error', () => undefined);
+    const db = new Kysely<{}>({ dialect: new PostgresDialect({ pool }) });
+    return { db, kind: 'postgres', close: () => db.destroy() };
+  }
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const pglite = new PGlite(options.dataDir ?? 'memory://', { parsers: { [INT8_OID]: parseInt8 } });
+  await pglite.waitReady;
+  const db = new Kysely<{}>({ dialect: new PGliteDialect({ pglite }) });
+  return { db, kind: 'pglite', close: () => db.destroy() };
+}
+
+/** True when the database answers a trivial query. */
+export async function isReachable(db: AnyDb): Promise<boolean> {
+  try {
+    await sql`select 1`.execute(db);
+    return true;
+  } catch {
+    return false;
+  }
+}

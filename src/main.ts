@@ -1,0 +1,4 @@
+/** Entry point for `npm start`. */
+import { serveFromEnvironment } from './server/index.js';
+
+await serveFromEnvironment();

@@ -1,0 +1,2 @@
+/** @module ops — health, metrics and the admin dashboard. */
+export { healthRoutes, type HealthRoutesOptions, type ReadinessCheck } from './health.js';

@@ -1,0 +1,68 @@
+/**
+ * @module The fastify application: error → OperationOutcome in one place, request logs without
+ * bodies, and each room registered as its own plugin.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { normalizeError, toOperationOutcome, CarebridgeError } from '../errors/index.js';
+import type { Logger } from '../logging/index.js';
+import type { Runtime } from './runtime.js';
+import { registerRooms } from './routes.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Resource ids a handler touched, for the request log line (ids only, never content). */
+    logIds?: string[];
+  }
+}
+
+export interface AppOptions {
+  readonly runtime: Runtime;
+  readonly logger: Logger;
+}
+
+const FHIR_JSON = ['application/fhir+json', 'application/json+fhir'];
+
+export async function buildApp({ runtime, logger }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: runtime.config.http.bodyLimit,
+    trustProxy: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+  });
+
+  app.addContentTypeParser(FHIR_JSON, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+
+  app.addHook('onResponse', async (request: FastifyRequest, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime * 100) / 100,
+        ...(request.logIds?.length ? { ids: request.logIds } : {}),
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler(async (err, request, reply) => {
+    const e = normalizeError(err);
+    if (e.kind.http >= 500) request.log.error({ code: e.code, err: e.cause ?? e }, 'request failed');
+    else request.log.debug({ code: e.code }, 'request rejected');
+    return reply
+      .status(e.kind.http)
+      .type('application/fhir+json; charset=utf-8')
+      .send(toOperationOutcome(e));
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const e = new CarebridgeError('CB_ERR_NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`);
+    return reply.status(404).type('application/fhir+json; charset=utf-8').send(toOperationOutcome(e));
+  });
+
+  await registerRooms(app, runtime);
+  return app;
+}

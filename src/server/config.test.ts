@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('uses the documented defaults on an empty environment', () => {
+    const c = loadConfig({});
+    expect(c.http.port).toBe(8080);
+    expect(c.mllp.port).toBe(2575);
+    expect(c.database.url).toBeUndefined();
+    expect(c.database.dataDir).toBe('./data');
+    expect(c.mappingsDir).toBe('./mappings');
+    expect(c.auth.enabled).toBe(true);
+  });
+
+  it('reads and coerces values', () => {
+    const c = loadConfig({ PORT: '9000', MLLP_PORT: '0', DATABASE_URL: 'postgres://x@127.0.0.1/db', CAREBRIDGE_ADMIN_TOKEN: 'a'.repeat(32) });
+    expect(c.http.port).toBe(9000);
+    expect(c.mllp.port).toBe(0);
+    expect(c.database.url).toBe('postgres://x@127.0.0.1/db');
+    expect(c.auth.adminToken).toHaveLength(32);
+  });
+
+  it('names the variable in a one-line error for a bad value', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/^invalid environment variable PORT="eighty": must be integer$/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ CAREBRIDGE_AUTH: 'off' })).toThrow(/CAREBRIDGE_AUTH/);
+  });
+
+  it('turns auth off only with the explicit, loud value', () => {
+    expect(loadConfig({ CAREBRIDGE_AUTH: 'off-i-understand-this-exposes-patient-data' }).auth.enabled).toBe(false);
+  });
+
+  it('requires the CRM webhook URL and secret together', () => {
+    expect(() => loadConfig({ CRM_WEBHOOK_URL: 'http://127.0.0.1:1/x' })).toThrow(/CRM_WEBHOOK_SECRET/);
+  });
+});

@@ -1,0 +1,8 @@
+/** @module Registers each room's HTTP surface under its prefix. */
+import type { FastifyInstance } from 'fastify';
+import { healthRoutes } from '../ops/index.js';
+import type { Runtime } from './runtime.js';
+
+export async function registerRooms(app: FastifyInstance, runtime: Runtime): Promise<void> {
+  await app.register(healthRoutes, { runtime });
+}

@@ -1,0 +1,55 @@
+/**
+ * @module The composition root: opens the database, runs every room's migrations, and builds the
+ * services the rooms share. Services are passed down explicitly; nothing is an ambient singleton.
+ */
+import { openDatabase, runMigrations, type Database, type Migration } from '../db/index.js';
+import type { Logger } from '../logging/index.js';
+import type { Config } from './config.js';
+
+export interface Runtime {
+  readonly config: Config;
+  readonly database: Database;
+  readonly logger: Logger;
+  /** Every room's migrations, in one list (for /readyz and `carebridge migrate`). */
+  readonly migrations: readonly Migration[];
+  /** Background work started by `startWorkers`, stopped in reverse order at shutdown. */
+  readonly stoppers: Array<() => Promise<void>>;
+}
+
+/** All rooms' migrations. Each room owns its number range (see src/db/migrations.ts). */
+export function allMigrations(): Migration[] {
+  return [];
+}
+
+export interface CreateRuntimeOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** Use an already-open database (tests); otherwise one is opened from config. */
+  readonly database?: Database;
+}
+
+export async function createRuntime({ config, logger, database }: CreateRuntimeOptions): Promise<Runtime> {
+  const db =
+    database ??
+    (await openDatabase({
+      url: config.database.url,
+      dataDir: config.database.url ? undefined : config.database.dataDir,
+      poolSize: config.database.poolSize,
+      statementTimeoutMs: config.database.statementTimeoutMs || undefined,
+    }));
+  const migrations = allMigrations();
+  try {
+    const report = await runMigrations(db.db, migrations);
+    if (report.applied.length) logger.info({ applied: report.applied }, 'migrations applied');
+  } catch (err) {
+    if (!database) await db.close();
+    throw err;
+  }
+  return { config, database: db, logger, migrations, stoppers: [] };
+}
+
+export async function closeRuntime(runtime: Runtime): Promise<void> {
+  for (const stop of [...runtime.stoppers].reverse()) await stop();
+  runtime.stoppers.length = 0;
+  await runtime.database.close();
+}

@@ -1,0 +1,75 @@
+/**
+ * @module Starts carebridge: config → runtime (database + migrations) → HTTP app → listeners and
+ * background workers; stops them in reverse on SIGTERM/SIGINT.
+ */
+import type { FastifyInstance } from 'fastify';
+import { createLogger, type Logger } from '../logging/index.js';
+import { buildApp } from './app.js';
+import { loadConfig, type Config } from './config.js';
+import { closeRuntime, createRuntime, type Runtime } from './runtime.js';
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly runtime: Runtime;
+  readonly httpUrl: string;
+  /** Graceful stop: stop accepting, finish in-flight work, flush, close the database. */
+  stop(): Promise<void>;
+}
+
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const runtime = await createRuntime({ config, logger });
+  let app: FastifyInstance;
+  try {
+    app = await buildApp({ runtime, logger });
+    await app.listen({ port: config.http.port, host: config.http.host });
+  } catch (err) {
+    await closeRuntime(runtime);
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  const shownHost = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
+  const httpUrl = `http://${shownHost}:${port}`;
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('shutting down');
+      await app.close();
+      await closeRuntime(runtime);
+      logger.info('stopped');
+    })());
+  return { app, runtime, httpUrl, stop };
+}
+
+/** `npm start` / `carebridge serve`: exits with one line on a configuration or migration error. */
+export async function serveFromEnvironment(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    process.stderr.write(`carebridge: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  const logger = createLogger({ level: config.logLevel });
+  let server: RunningServer;
+  try {
+    server = await startServer(config, logger);
+  } catch (err) {
+    logger.fatal({ err: { message: (err as Error).message, code: (err as { code?: string }).code } }, 'start failed');
+    process.stderr.write(`carebridge: start failed: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  logger.info({ fhir: `${server.httpUrl}/fhir`, admin: `${server.httpUrl}/admin`, mllpPort: config.mllp.port, database: server.runtime.database.kind }, 'carebridge ready');
+  const onSignal = (signal: string) => {
+    logger.info({ signal }, 'signal received');
+    server.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+}
