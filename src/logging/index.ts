@@ -28,7 +28,8 @@ export interface LoggerSettings {
 export function createLogger(settings: LoggerSettings = {}, destination?: DestinationStream): Logger {
   const options: LoggerOptions = {
     level: settings.level ?? 'info',
-    name: settings.name ?? 'carebridge',
+    // Not pino's `name`: that key is on the redaction list (patient names), so use `svc`.
+    base: { svc: settings.name ?? 'carebridge', pid: process.pid },
     redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
     // 'msg' carries our own sentences; message bodies never go there.
     messageKey: 'msg',
