@@ -3,6 +3,7 @@
  * background workers; stops them in reverse on SIGTERM/SIGINT.
  */
 import type { FastifyInstance } from 'fastify';
+import type { Database } from '../db/index.js';
 import { createLogger, type Logger } from '../logging/index.js';
 import { buildApp } from './app.js';
 import { loadConfig, type Config } from './config.js';
@@ -16,8 +17,13 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const runtime = await createRuntime({ config, logger });
+export interface StartServerOptions {
+  /** An already-open database (tests); otherwise opened from config. */
+  readonly database?: Database;
+}
+
+export async function startServer(config: Config, logger: Logger, options: StartServerOptions = {}): Promise<RunningServer> {
+  const runtime = await createRuntime({ config, logger, database: options.database });
   let app: FastifyInstance;
   try {
     app = await buildApp({ runtime, logger });

@@ -1,0 +1,46 @@
+/**
+ * A real carebridge server for end-to-end tests: its own fresh database (PGlite or PostgreSQL),
+ * HTTP (and later MLLP) on random free loopback ports.
+ *
+ * ```ts
+ * const s = await startTestServer('pglite', { CAREBRIDGE_AUTH: 'off-i-understand-this-exposes-patient-data' });
+ * const res = await fetch(`${s.httpUrl}/fhir/metadata`);
+ * await s.stop();
+ * ```
+ */
+import { Writable } from 'node:stream';
+import type { DatabaseKind } from '../../src/db/index.js';
+import { createLogger, type Logger } from '../../src/logging/index.js';
+import { allMigrations, loadConfig, startServer, type RunningServer } from '../../src/server/index.js';
+import { openTestDatabase } from './db.js';
+
+export interface TestServer extends RunningServer {
+  /** Every log line the server wrote, parsed (for checks that logs hold no patient data). */
+  readonly logs: Array<Record<string, unknown>>;
+  readonly logger: Logger;
+}
+
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+export async function startTestServer(kind: DatabaseKind, env: Record<string, string> = {}): Promise<TestServer> {
+  const database = await openTestDatabase(kind, []);
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    MLLP_PORT: '0',
+    LOG_LEVEL: 'info',
+    CAREBRIDGE_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    MAPPINGS_DIR: new URL('../../mappings', import.meta.url).pathname,
+    ...env,
+  });
+  const logs: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      cb();
+    },
+  });
+  const logger = createLogger({ level: config.logLevel }, sink);
+  const server = await startServer(config, logger, { database });
+  return { ...server, logs, logger };
+}

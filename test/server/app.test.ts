@@ -1,0 +1,33 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabaseKinds } from '../helpers/db.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+describe.each(testDatabaseKinds())('server on %s', (kind) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer(kind);
+  });
+  afterAll(async () => s?.stop());
+
+  it('answers /healthz and /readyz', async () => {
+    expect((await fetch(`${s.httpUrl}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${s.httpUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(((await ready.json()) as { checks: Record<string, { ok: boolean }> }).checks.migrations?.ok).toBe(true);
+  });
+
+  it('answers an unknown route with a 404 OperationOutcome', async () => {
+    const res = await fetch(`${s.httpUrl}/no/such/route`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toContain('application/fhir+json');
+    const body = (await res.json()) as { resourceType: string };
+    expect(body.resourceType).toBe('OperationOutcome');
+  });
+
+  it('logs method, route, status and duration for each request', async () => {
+    await fetch(`${s.httpUrl}/healthz`);
+    const line = s.logs.find((l) => l.msg === 'request' && l.route === '/healthz');
+    expect(line).toMatchObject({ method: 'GET', status: 200 });
+    expect(typeof line?.durationMs).toBe('number');
+  });
+});
