@@ -1,2 +1,3 @@
 /** @module ops — health, metrics and the admin dashboard. */
 export { healthRoutes, type HealthRoutesOptions, type ReadinessCheck } from './health.js';
+export { metricsRoutes } from './metrics-routes.js';

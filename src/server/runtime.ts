@@ -4,12 +4,15 @@
  */
 import { openDatabase, runMigrations, type Database, type Migration } from '../db/index.js';
 import type { Logger } from '../logging/index.js';
+import { createMetrics, type Metrics } from '../metrics/index.js';
 import type { Config } from './config.js';
 
 export interface Runtime {
   readonly config: Config;
   readonly database: Database;
   readonly logger: Logger;
+  /** Prometheus metrics for this runtime (served at /metrics). */
+  readonly metrics: Metrics;
   /** Every room's migrations, in one list (for /readyz and `carebridge migrate`). */
   readonly migrations: readonly Migration[];
   /** Background work started by `startWorkers`, stopped in reverse order at shutdown. */
@@ -45,7 +48,7 @@ export async function createRuntime({ config, logger, database }: CreateRuntimeO
     if (!database) await db.close();
     throw err;
   }
-  return { config, database: db, logger, migrations, stoppers: [] };
+  return { config, database: db, logger, metrics: createMetrics(), migrations, stoppers: [] };
 }
 
 export async function closeRuntime(runtime: Runtime): Promise<void> {
