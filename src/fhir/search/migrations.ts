@@ -1,0 +1,64 @@
+/**
+ * @module Index tables for search (migration range 0150). One table per search-parameter type,
+ * each keyed by (resource_type, id) so a write can replace a resource's rows in one statement.
+ * Values are stored pre-normalised (strings lower-cased, accents folded; dates as low/high
+ * instants) so that every comparison is a plain indexed predicate.
+ */
+import { sql } from 'kysely';
+import type { Migration } from '../../db/index.js';
+
+export const searchMigrations: Migration[] = [
+  {
+    name: '0150_fhir_search_tables',
+    async up(db) {
+      const ddl = `
+        create table fhir_search_token (
+          resource_type text not null, id text not null, param text not null,
+          system text, value text, text text);
+        create index fhir_search_token_owner on fhir_search_token (resource_type, id);
+        create index fhir_search_token_value on fhir_search_token (resource_type, param, value, system);
+
+        create table fhir_search_string (
+          resource_type text not null, id text not null, param text not null,
+          value text not null, exact text not null);
+        create index fhir_search_string_owner on fhir_search_string (resource_type, id);
+        create index fhir_search_string_value on fhir_search_string (resource_type, param, value text_pattern_ops);
+
+        create table fhir_search_date (
+          resource_type text not null, id text not null, param text not null,
+          low timestamptz not null, high timestamptz not null);
+        create index fhir_search_date_owner on fhir_search_date (resource_type, id);
+        create index fhir_search_date_low on fhir_search_date (resource_type, param, low);
+        create index fhir_search_date_high on fhir_search_date (resource_type, param, high);
+
+        create table fhir_search_reference (
+          resource_type text not null, id text not null, param text not null,
+          target_type text, target_id text, url text);
+        create index fhir_search_reference_owner on fhir_search_reference (resource_type, id);
+        create index fhir_search_reference_target on fhir_search_reference (target_type, target_id, param, resource_type);
+        create index fhir_search_reference_url on fhir_search_reference (resource_type, param, url);
+
+        create table fhir_search_quantity (
+          resource_type text not null, id text not null, param text not null,
+          low numeric, high numeric, system text, code text, unit text);
+        create index fhir_search_quantity_owner on fhir_search_quantity (resource_type, id);
+        create index fhir_search_quantity_low on fhir_search_quantity (resource_type, param, low);
+
+        create table fhir_search_number (
+          resource_type text not null, id text not null, param text not null,
+          low numeric, high numeric);
+        create index fhir_search_number_owner on fhir_search_number (resource_type, id);
+        create index fhir_search_number_low on fhir_search_number (resource_type, param, low);
+
+        create table fhir_search_uri (
+          resource_type text not null, id text not null, param text not null, value text not null);
+        create index fhir_search_uri_owner on fhir_search_uri (resource_type, id);
+        create index fhir_search_uri_value on fhir_search_uri (resource_type, param, value text_pattern_ops);
+      `;
+      // One statement per call: the PGlite driver's extended protocol takes a single statement.
+      for (const statement of ddl.split(';').map((s) => s.trim()).filter(Boolean)) {
+        await sql.raw(statement).execute(db);
+      }
+    },
+  },
+];
