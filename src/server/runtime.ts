@@ -5,6 +5,7 @@
 import { openDatabase, runMigrations, type Database, type Migration } from '../db/index.js';
 import type { Logger } from '../logging/index.js';
 import { createMetrics, type Metrics } from '../metrics/index.js';
+import { authMigrations } from '../auth/index.js';
 import type { Config } from './config.js';
 
 export interface Runtime {
@@ -21,7 +22,7 @@ export interface Runtime {
 
 /** All rooms' migrations. Each room owns its number range (see src/db/migrations.ts). */
 export function allMigrations(): Migration[] {
-  return [];
+  return [...authMigrations];
 }
 
 export interface CreateRuntimeOptions {

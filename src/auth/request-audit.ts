@@ -1,0 +1,35 @@
+/**
+ * @module One AccessEvent per authenticated FHIR or admin request, taken at the HTTP layer so
+ * every interaction is audited even where a handler forgets to. Path ids and the query string go
+ * in; bodies never do (and query values are digested by toAuditEvent).
+ */
+import type { FastifyRequest } from 'fastify';
+import type { AccessEvent } from './types.js';
+
+const TYPE = /^[A-Z][A-Za-z]+$/;
+
+export function auditEventFor(request: FastifyRequest, status: number): AccessEvent | undefined {
+  const requirement = request.authRequirement;
+  if (!requirement || !request.principal) return undefined;
+  const base = { status, clientId: request.principal.clientId, ip: request.ip };
+  const [path, query] = splitUrl(request.url);
+  if (path.startsWith('/fhir')) {
+    const seg = path.slice('/fhir'.length).split('/').filter(Boolean);
+    const op = seg.find((s) => s.startsWith('$'));
+    const resourceType = seg[0] && TYPE.test(seg[0]) ? seg[0] : undefined;
+    const id = seg[1] && !seg[1].startsWith('_') && !seg[1].startsWith('$') ? seg[1] : undefined;
+    let interaction: AccessEvent['interaction'] = requirement.kind === 'fhir' ? requirement.interaction : request.method === 'POST' ? 'operation' : 'search';
+    if (op === '$everything' || op === '$export') interaction = 'export';
+    if (op === '$erase') interaction = 'erase';
+    return { ...base, interaction, resourceType, id, ...(query ? { query } : {}) };
+  }
+  if (requirement.kind === 'admin') {
+    return { ...base, interaction: 'admin', query: `${request.method} ${request.routeOptions.url ?? path}` };
+  }
+  return undefined;
+}
+
+function splitUrl(url: string): [string, string] {
+  const q = url.indexOf('?');
+  return q < 0 ? [url, ''] : [url.slice(0, q), url.slice(q + 1)];
+}
