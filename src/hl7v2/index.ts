@@ -15,3 +15,46 @@ export {
   type MllpHandler,
   type MllpReply,
 } from './mllp/index.js';
+
+// --- ER7 parser, ACKs, dictionary (owner: hl7-parser; see /work/team/NOTES-hl7-parser.md)
+export {
+  parseMessage,
+  parseBatch,
+  peekHeader,
+  decodeBytes,
+  readMsh18,
+  charsetLabel,
+  decodeEscapes,
+  encodeEscapes,
+  parsePath,
+  parseFieldPath,
+  DEFAULT_DELIMITERS,
+  DEFAULT_CHARSET,
+  Er7Message,
+  Er7Segment,
+  type Delimiters,
+  type Hl7Component,
+  type Hl7Repetition,
+  type Hl7Field,
+  type Hl7Segment,
+  type MshHeader,
+  type Hl7Message,
+  type ParseOptions,
+  type EscapeMode,
+  type BatchResult,
+  type BatchItem,
+  type BatchEnvelope,
+  type Hl7Path,
+  type FieldPath,
+} from './er7/index.js';
+export { buildAck, parseAck, ackCodeFor, newControlId, TABLE_0357, type AckCode, type AckOptions, type ParsedAck, type AckError } from './ack/index.js';
+export {
+  loadHl7Dictionary,
+  segmentDefinition,
+  dataTypeComponents,
+  dictionaryVersion,
+  checkPath,
+  type SegmentDefinition,
+  type FieldDefinition,
+  type PathCheck,
+} from './dictionary/index.js';
