@@ -1,0 +1,54 @@
+/**
+ * @module What the care-plan room needs from other rooms, as structural types: the FHIR store
+ * (CONTRACTS §1), its change feed, and consent (§3). The composition root passes the real ones
+ * (`FhirStore`, `consumeChangeFeed`, `mayContact`); these types only name the parts we call, so
+ * the room compiles on its own.
+ */
+import type { Bundle, Resource } from 'fhir/r4.js';
+import type { AnyDb } from '../db/index.js';
+
+export interface CareplanWriteSource {
+  kind: 'rest' | 'hl7v2' | 'careplan' | 'outbound' | 'subscription' | 'system';
+  clientId?: string;
+  mapping?: string;
+}
+
+export interface CareplanWriteOptions {
+  source?: CareplanWriteSource;
+  ifMatch?: string;
+  ifNoneExist?: string;
+}
+
+/** The subset of `FhirStore` the planner, scheduler and triage use. */
+export interface CareplanStore {
+  create<T extends Resource>(r: T, o?: CareplanWriteOptions): Promise<{ resource: T; created: boolean }>;
+  read<T extends Resource>(type: string, id: string): Promise<T>;
+  readOrUndefined<T extends Resource>(type: string, id: string): Promise<T | undefined>;
+  update<T extends Resource>(r: T, o?: CareplanWriteOptions): Promise<{ resource: T; created: boolean }>;
+  search(type: string | undefined, params: URLSearchParams): Promise<Bundle>;
+  inTransaction<T>(fn: (store: CareplanStore, trx: AnyDb) => Promise<T>): Promise<T>;
+}
+
+export interface ChangeEntry {
+  seq: number;
+  resourceType: string;
+  id: string;
+  versionId: number;
+  operation: 'create' | 'update' | 'delete';
+  changedAt: Date;
+  source?: CareplanWriteSource;
+}
+
+export type ConsumeChangeFeed = (db: AnyDb, consumer: string, limit: number, fn: (entries: ChangeEntry[], trx: AnyDb) => Promise<void>) => Promise<number>;
+
+export interface ContactDecision {
+  allowed: boolean;
+  reason: string;
+  consentId?: string;
+}
+
+/** `mayContact(patientRef, purpose, channel, at)` bound to a store. */
+export type MayContact = (patientRef: string, purpose: string, channel: string, at: Date) => Promise<ContactDecision>;
+
+/** Who wrote a care-plan resource (loop prevention: the planner ignores its own writes). */
+export const CAREPLAN_SOURCE: CareplanWriteSource = { kind: 'careplan' };
