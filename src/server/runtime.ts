@@ -6,6 +6,7 @@ import { openDatabase, runMigrations, type Database, type Migration } from '../d
 import type { Logger } from '../logging/index.js';
 import { createMetrics, type Metrics } from '../metrics/index.js';
 import { authMigrations } from '../auth/index.js';
+import { createFhirStore, fhirMigrations, searchMigrations, type FhirStore } from '../fhir/index.js';
 import type { Config } from './config.js';
 
 export interface Runtime {
@@ -18,11 +19,13 @@ export interface Runtime {
   readonly migrations: readonly Migration[];
   /** Background work started by `startWorkers`, stopped in reverse order at shutdown. */
   readonly stoppers: Array<() => Promise<void>>;
+  /** The one FHIR store every room writes through. */
+  readonly store: FhirStore;
 }
 
 /** All rooms' migrations. Each room owns its number range (see src/db/migrations.ts). */
 export function allMigrations(): Migration[] {
-  return [...authMigrations];
+  return [...fhirMigrations, ...searchMigrations, ...authMigrations];
 }
 
 export interface CreateRuntimeOptions {
@@ -49,7 +52,9 @@ export async function createRuntime({ config, logger, database }: CreateRuntimeO
     if (!database) await db.close();
     throw err;
   }
-  return { config, database: db, logger, metrics: createMetrics(), migrations, stoppers: [] };
+  const metrics = createMetrics();
+  const store = createFhirStore({ db: db.db, logger, metrics });
+  return { config, database: db, logger, metrics, migrations, stoppers: [], store };
 }
 
 export async function closeRuntime(runtime: Runtime): Promise<void> {

@@ -1,0 +1,42 @@
+/** @module read and vread (http://hl7.org/fhir/R4/http.html#read). */
+import type { Resource } from 'fhir/r4.js';
+import { sql } from 'kysely';
+import type { AnyDb } from '../db/index.js';
+import { CarebridgeError } from '../errors/index.js';
+
+interface Row {
+  version_id: number;
+  deleted: boolean;
+  content: Resource;
+}
+
+/** Current version, or undefined when absent; throws CB_ERR_FHIR_GONE when deleted (if `gone`). */
+export async function readCurrent<T extends Resource>(db: AnyDb, type: string, id: string, gone: 'throw' | 'undefined'): Promise<T | undefined> {
+  const { rows } = await sql<Row>`
+    select version_id, deleted, content from fhir_resource where resource_type = ${type} and id = ${id}`.execute(db);
+  const row = rows[0];
+  if (!row) return undefined;
+  if (row.deleted) {
+    if (gone === 'undefined') return undefined;
+    throw new CarebridgeError('CB_ERR_FHIR_GONE', `${type}/${id} was deleted`);
+  }
+  return row.content as T;
+}
+
+export async function readOrThrow<T extends Resource>(db: AnyDb, type: string, id: string): Promise<T> {
+  const r = await readCurrent<T>(db, type, id, 'throw');
+  if (!r) throw new CarebridgeError('CB_ERR_NOT_FOUND', `${type}/${id} not found`);
+  return r;
+}
+
+export async function readVersion(db: AnyDb, type: string, id: string, versionId: string): Promise<Resource> {
+  const v = Number(versionId);
+  if (!Number.isInteger(v) || v < 1) throw new CarebridgeError('CB_ERR_NOT_FOUND', `${type}/${id}/_history/${versionId} not found`);
+  const { rows } = await sql<Row>`
+    select version_id, deleted, content from fhir_resource_history
+    where resource_type = ${type} and id = ${id} and version_id = ${v}`.execute(db);
+  const row = rows[0];
+  if (!row) throw new CarebridgeError('CB_ERR_NOT_FOUND', `${type}/${id}/_history/${versionId} not found`);
+  if (row.deleted) throw new CarebridgeError('CB_ERR_FHIR_GONE', `${type}/${id}/_history/${versionId} is a deletion`);
+  return row.content;
+}

@@ -1,0 +1,60 @@
+/** @module Small helpers around ids, versions and meta that every write path shares. */
+import type { Resource } from 'fhir/r4.js';
+import { CarebridgeError } from '../errors/index.js';
+import type { WriteSource } from './types.js';
+
+const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
+const TYPE_PATTERN = /^[A-Z][A-Za-z]{1,63}$/;
+
+/** Throws CB_ERR_BAD_REQUEST unless `id` is a legal FHIR id (http://hl7.org/fhir/R4/datatypes.html#id). */
+export function assertValidId(id: string, expression = 'id'): void {
+  if (!ID_PATTERN.test(id)) {
+    throw new CarebridgeError('CB_ERR_BAD_REQUEST', 'Resource id must match [A-Za-z0-9-.]{1,64}', {
+      details: [{ diagnostics: 'Resource id must match [A-Za-z0-9-.]{1,64}', expression }],
+    });
+  }
+}
+
+export function isPlausibleType(type: string): boolean {
+  return TYPE_PATTERN.test(type);
+}
+
+/** `W/"3"`, `"3"` or `3` → `3`. */
+export function parseVersion(etagOrVersion: string): string {
+  return etagOrVersion.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+}
+
+/** The `source` as a meta.source uri (no patient data: only the kind and technical ids). */
+export function sourceUri(source: WriteSource | undefined): string | undefined {
+  if (!source) return undefined;
+  const parts = [source.kind, source.clientId ?? source.sender ?? source.destination].filter(Boolean) as string[];
+  const uri = `urn:carebridge:${parts.map(encodeURIComponent).join(':')}`;
+  return source.controlId ? `${uri}#${encodeURIComponent(source.controlId)}` : uri;
+}
+
+/** A copy of `r` with id, versionId and lastUpdated set; meta.source set from the write source when there is one. */
+export function stampMeta<T extends Resource>(r: T, id: string, versionId: number, lastUpdated: Date, source?: WriteSource): T {
+  const meta = { ...(r.meta ?? {}), versionId: String(versionId), lastUpdated: lastUpdated.toISOString() };
+  const src = sourceUri(source) ?? meta.source;
+  if (src) meta.source = src;
+  return { ...r, id, meta };
+}
+
+/** Content equality ignoring the server-managed meta fields (for no-op updates). */
+export function sameContent(a: Resource, b: Resource): boolean {
+  return stableJson(stripServerMeta(a)) === stableJson(stripServerMeta(b));
+}
+
+function stripServerMeta(r: Resource): Resource {
+  if (!r.meta) return r;
+  const { versionId: _v, lastUpdated: _l, ...rest } = r.meta;
+  return { ...r, meta: Object.keys(rest).length ? rest : undefined } as Resource;
+}
+
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([x], [y]) => (x < y ? -1 : 1)))
+      : v,
+  );
+}

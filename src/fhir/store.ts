@@ -1,0 +1,84 @@
+/**
+ * @module The FHIR store: one object that binds the write paths, reads, history, search and bundles
+ * to a database handle. Every write runs in ONE transaction (a new one, or the caller's inside
+ * `inTransaction`): current row + history row + index rows + one change-feed row.
+ *
+ * ```ts
+ * const store = createFhirStore({ db, logger });
+ * const { resource } = await store.create({ resourceType: 'Patient', identifier: [{ system: 's', value: '1' }] });
+ * ```
+ */
+import type { Bundle, Resource } from 'fhir/r4.js';
+import type { AnyDb } from '../db/index.js';
+import type { Logger } from '../logging/index.js';
+import type { Metrics } from '../metrics/index.js';
+import { conditionalCreate, conditionalDelete, conditionalUpdate } from './conditional.js';
+import { deleteById, insertNew, upsertById } from './crud.js';
+import { readHistory } from './history.js';
+import { readCurrent, readOrThrow, readVersion } from './read.js';
+import { purgeResource } from './purge.js';
+import { searchResources } from './search/index.js';
+import { processBundle } from './transaction.js';
+import type { FhirStore, WriteOptions } from './types.js';
+import { validateResource } from './validation/index.js';
+
+export interface FhirStoreDeps {
+  readonly db: AnyDb;
+  readonly logger: Logger;
+  readonly metrics?: Metrics;
+  /** Validate every write against the FHIR schema and fhir-profiles/ (default true). */
+  readonly validate?: boolean;
+  /** Base for fullUrl and links when the caller gives none (default `urn:carebridge:fhir`). */
+  readonly baseUrl?: string;
+}
+
+export function createFhirStore(deps: FhirStoreDeps): FhirStore {
+  return bindStore(deps.db, deps);
+}
+
+function bindStore(db: AnyDb, deps: FhirStoreDeps): FhirStore {
+  const defaultBase = deps.baseUrl ?? 'urn:carebridge:fhir';
+  const inTx = <T>(fn: (trx: AnyDb) => Promise<T>): Promise<T> =>
+    db.isTransaction ? fn(db) : db.transaction().execute((trx) => fn(trx as unknown as AnyDb));
+  const validate = (r: Resource) => {
+    if (deps.validate !== false) validateResource(r);
+  };
+  const timed = async <T>(operation: string, fn: () => Promise<T>): Promise<T> => {
+    const end = deps.metrics?.storeWriteLatency.startTimer({ operation });
+    try {
+      return await fn();
+    } finally {
+      end?.();
+    }
+  };
+
+  const store: FhirStore = {
+    db,
+    create: async (r, o: WriteOptions = {}) => {
+      validate(r);
+      return timed('create', () => inTx((trx) => (o.ifNoneExist ? conditionalCreate(trx, r, o.ifNoneExist, o) : insertNew(trx, r, o))));
+    },
+    update: async (r, o = {}) => {
+      validate(r);
+      return timed('update', () => inTx((trx) => upsertById(trx, r, o)));
+    },
+    conditionalUpdate: async (query, r, o = {}) => {
+      validate(r);
+      return timed('update', () => inTx((trx) => conditionalUpdate(trx, query, r, o)));
+    },
+    delete: async (type, id, o = {}) => {
+      await timed('delete', () => inTx((trx) => deleteById(trx, type, id, o)));
+    },
+    conditionalDelete: (query, o = {}) => timed('delete', () => inTx((trx) => conditionalDelete(trx, query, o))),
+    read: (type, id) => readOrThrow(db, type, id),
+    readOrUndefined: (type, id) => readCurrent(db, type, id, 'undefined'),
+    vread: (type, id, versionId) => readVersion(db, type, id, versionId),
+    history: (type, id, o = {}) => readHistory(db, type, id, { baseUrl: defaultBase, ...o }),
+    search: (type, params, o = {}) =>
+      searchResources(db, { resourceType: type, params, baseUrl: o.baseUrl ?? defaultBase, handling: o.handling, maxCount: o.maxCount, access: o.access }),
+    transaction: (bundle: Bundle, o = {}) => timed('bundle', () => processBundle(store, bundle, { baseUrl: defaultBase, ...o })),
+    inTransaction: (fn) => inTx((trx) => fn(trx === db ? store : bindStore(trx, deps), trx)),
+    purge: (type, id) => inTx((trx) => purgeResource(trx, type, id)),
+  };
+  return store;
+}

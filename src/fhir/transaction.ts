@@ -1,0 +1,148 @@
+/**
+ * @module Transaction and batch bundles (http://hl7.org/fhir/R4/http.html#transaction).
+ *
+ * A transaction runs in ONE database transaction. First every entry's target id is settled
+ * (conditional criteria locked and matched, new ids assigned) so that urn:uuid references can point
+ * at any entry regardless of order; then references are rewritten and the entries run in the
+ * order FHIR prescribes: DELETE, POST, PUT, GET. Any failure rolls the whole bundle back.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Bundle, BundleEntry, Resource } from 'fhir/r4.js';
+import type { AnyDb } from '../db/index.js';
+import { CarebridgeError, normalizeError } from '../errors/index.js';
+import { processBatch } from './batch.js';
+import { entryError, parseEntryRequest, type EntryRequest } from './bundle-request.js';
+import { assertCan, getEntry, writtenEntry } from './bundle-response.js';
+import { lockAndMatch, multiple, parseConditional } from './conditional.js';
+import { deleteById, insertNew, upsertById } from './crud.js';
+import { readCurrent } from './read.js';
+import { needsResolution, rewriteReferences } from './references.js';
+import { matchesQuery } from './search/index.js';
+import type { AccessPolicy, FhirStore, WriteOptions } from './types.js';
+import { validateResource } from './validation/index.js';
+
+export interface BundleOptions extends WriteOptions {
+  access?: AccessPolicy;
+  baseUrl: string;
+}
+
+interface Plan {
+  readonly index: number;
+  readonly entry: BundleEntry;
+  readonly req: EntryRequest;
+  /** Settled target ids (several only for a conditional DELETE). */
+  ids: string[];
+  /** POST whose ifNoneExist matched: nothing is written. */
+  existing?: boolean;
+}
+
+const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, GET: 3, HEAD: 3 };
+
+export async function processBundle(store: FhirStore, bundle: Bundle, o: BundleOptions): Promise<Bundle> {
+  if (bundle?.resourceType !== 'Bundle') throw new CarebridgeError('CB_ERR_BAD_REQUEST', 'Body must be a Bundle', { details: [{ expression: 'Bundle.resourceType', diagnostics: 'Body must be a Bundle' }] });
+  if (bundle.type === 'batch') return processBatch(store, bundle, o);
+  if (bundle.type !== 'transaction') throw new CarebridgeError('CB_ERR_BAD_REQUEST', 'Bundle.type must be transaction or batch', { details: [{ expression: 'Bundle.type', diagnostics: 'Bundle.type must be transaction or batch' }] });
+  return store.inTransaction((s, trx) => runTransaction(s, trx, bundle, o));
+}
+
+async function runTransaction(store: FhirStore, trx: AnyDb, bundle: Bundle, o: BundleOptions): Promise<Bundle> {
+  const plans = (bundle.entry ?? []).map((entry, index) => ({ index, entry, req: parseEntryRequest(entry, index, o.baseUrl), ids: [] as string[] }));
+  const ordered = [...plans].sort((a, b) => ORDER[a.req.method]! - ORDER[b.req.method]! || a.index - b.index);
+  const byFullUrl = new Map<string, string>();
+  const byCriteria = new Map<string, string>();
+  for (const p of ordered) {
+    checkAccess(p, o.access);
+    await settleTarget(trx, p, byFullUrl, byCriteria);
+  }
+  const resolve = referenceResolver(trx, byFullUrl, byCriteria);
+  const results = new Array<BundleEntry>(plans.length);
+  for (const p of ordered) {
+    try {
+      results[p.index] = await runEntry(store, trx, p, resolve, o);
+    } catch (err) {
+      throw atEntry(err, p.index);
+    }
+  }
+  return { resourceType: 'Bundle', type: 'transaction-response', entry: results };
+}
+
+function checkAccess(p: Plan, access: AccessPolicy | undefined): void {
+  const type = p.req.type ?? p.entry.resource?.resourceType ?? '';
+  const interaction = p.req.method === 'POST' ? 'create' : p.req.method === 'PUT' ? 'update' : p.req.method === 'DELETE' ? 'delete' : undefined;
+  if (interaction) assertCan(access, interaction, type, p.entry.resource);
+}
+
+/** Decides which id each entry writes (locking conditional criteria until commit). */
+async function settleTarget(trx: AnyDb, p: Plan, byFullUrl: Map<string, string>, byCriteria: Map<string, string>): Promise<void> {
+  const { req, entry, index } = p;
+  if (req.method === 'GET' || req.method === 'HEAD') return;
+  if (!req.type) throw entryError(index, 'request.url needs a resource type', 'request.url');
+  if (req.method === 'POST' || req.method === 'PUT') {
+    const r = entry.resource;
+    if (!r || r.resourceType !== req.type) throw entryError(index, `resource must be a ${req.type}`, 'resource');
+    if (req.method === 'PUT' && req.id && r.id && r.id !== req.id) throw entryError(index, 'resource.id differs from request.url', 'resource.id');
+  }
+  const criteria = req.method === 'POST' ? req.ifNoneExist : req.id ? undefined : req.query;
+  if (req.method === 'PUT' && !req.id && !req.query) throw entryError(index, 'PUT needs Type/id or Type?criteria', 'request.url');
+  if (criteria) {
+    const c = parseConditional(criteria, req.type);
+    const ids = await lockAndMatch(trx, c);
+    if (ids.length > 1 && req.method !== 'DELETE') throw multiple(c, ids.length);
+    p.ids = ids.length ? ids : req.method === 'DELETE' ? [] : [entry.resource?.id && req.method === 'PUT' ? entry.resource.id : randomUUID()];
+    p.existing = req.method === 'POST' && ids.length === 1;
+    if (req.method !== 'DELETE') byCriteria.set(`${c.type}?${c.query}`, p.ids[0]!);
+  } else {
+    p.ids = [req.method === 'POST' ? randomUUID() : req.id!];
+  }
+  if (entry.fullUrl && req.method !== 'DELETE') {
+    if (byFullUrl.has(entry.fullUrl)) throw entryError(index, 'fullUrl appears twice in the bundle', 'fullUrl');
+    byFullUrl.set(entry.fullUrl, `${req.type}/${p.ids[0]}`);
+  }
+}
+
+function referenceResolver(trx: AnyDb, byFullUrl: Map<string, string>, byCriteria: Map<string, string>) {
+  return async (reference: string): Promise<string | undefined> => {
+    const local = byFullUrl.get(reference);
+    if (local) return local;
+    if (!needsResolution(reference)) return undefined;
+    if (reference.startsWith('urn:')) {
+      throw new CarebridgeError('CB_ERR_FHIR_REFERENCE_UNRESOLVED', `Reference ${reference} names no entry of this bundle`);
+    }
+    const c = parseConditional(reference);
+    const ids = await matchesQuery(trx, c.type, c.query);
+    if (ids.length > 1) throw multiple(c, ids.length);
+    const id = ids[0] ?? byCriteria.get(`${c.type}?${c.query}`);
+    if (!id) throw new CarebridgeError('CB_ERR_FHIR_REFERENCE_UNRESOLVED', `Conditional reference ${c.type}?${c.query} matches nothing`);
+    return `${c.type}/${id}`;
+  };
+}
+
+async function runEntry(store: FhirStore, trx: AnyDb, p: Plan, resolve: (ref: string) => Promise<string | undefined>, o: BundleOptions): Promise<BundleEntry> {
+  const { req } = p;
+  const write: WriteOptions = { source: o.source, ifMatch: req.ifMatch };
+  if (req.method === 'GET' || req.method === 'HEAD') return getEntry(store, req, p.index, o.baseUrl, o.access);
+  if (req.method === 'DELETE') {
+    for (const id of p.ids) await deleteById(trx, req.type!, id, write);
+    return { response: { status: '204 No Content' } };
+  }
+  const id = p.ids[0]!;
+  if (p.existing) {
+    const current = await readCurrent<Resource>(trx, req.type!, id, 'throw');
+    return writtenEntry(current!, 200, o.baseUrl);
+  }
+  const resource = await rewriteReferences({ ...p.entry.resource!, id }, resolve);
+  validateResource(resource);
+  if (req.method === 'POST') return writtenEntry((await insertNew(trx, resource, write, id)).resource, 201, o.baseUrl);
+  const result = await upsertById(trx, resource, write);
+  return writtenEntry(result.resource, result.created ? 201 : 200, o.baseUrl);
+}
+
+/** Prefixes an entry's failure with its position, keeping code and element paths. */
+function atEntry(err: unknown, index: number): CarebridgeError {
+  const e = normalizeError(err);
+  if (e.code === 'CB_ERR_INTERNAL' || e.message.startsWith('Bundle.entry[')) return e;
+  return new CarebridgeError(e.code, `Bundle.entry[${index}]: ${e.message}`, {
+    cause: e.cause,
+    details: e.details.map((d) => ({ ...d, diagnostics: `Bundle.entry[${index}]: ${d.diagnostics}` })),
+  });
+}

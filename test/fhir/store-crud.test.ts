@@ -1,0 +1,101 @@
+import type { Patient } from 'fhir/r4.js';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CarebridgeError } from '../../src/errors/index.js';
+import { testDatabaseKinds } from '../helpers/db.js';
+import { openStore, patient, type StoreFixture } from './store-helpers.js';
+
+const codeOf = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e instanceof CarebridgeError ? e.code : String(e)));
+
+describe.each(testDatabaseKinds())('fhir store CRUD on %s', (kind) => {
+  let f: StoreFixture;
+  beforeAll(async () => {
+    f = await openStore(kind);
+  });
+  afterAll(() => f.database.close());
+
+  it('create assigns id, versionId 1 and lastUpdated, ignoring a client id', async () => {
+    const { resource, created } = await f.store.create({ ...patient('c1'), id: 'mine' });
+    expect(created).toBe(true);
+    expect(resource.id).not.toBe('mine');
+    expect(resource.meta?.versionId).toBe('1');
+    expect(Date.parse(resource.meta!.lastUpdated!)).not.toBeNaN();
+    expect(await f.store.read('Patient', resource.id!)).toEqual(resource);
+  });
+
+  it('update bumps the version, vread returns each version, no-op update keeps it', async () => {
+    const { resource: v1 } = await f.store.create(patient('u1'));
+    const { resource: v2, created } = await f.store.update({ ...v1, gender: 'female' });
+    expect(created).toBe(false);
+    expect(v2.meta?.versionId).toBe('2');
+    expect(((await f.store.vread('Patient', v1.id!, '1')) as Patient).gender).toBeUndefined();
+    expect(((await f.store.vread('Patient', v1.id!, '2')) as Patient).gender).toBe('female');
+    const same = await f.store.update({ ...v2 });
+    expect(same.resource.meta?.versionId).toBe('2');
+  });
+
+  it('update-as-create with a client id creates version 1', async () => {
+    const { resource, created } = await f.store.update({ ...patient('uac'), id: 'client-chosen-1' });
+    expect(created).toBe(true);
+    expect(resource.id).toBe('client-chosen-1');
+    expect(resource.meta?.versionId).toBe('1');
+  });
+
+  it('If-Match mismatch is a 412 version conflict; match succeeds', async () => {
+    const { resource } = await f.store.create(patient('im'));
+    expect(await codeOf(f.store.update({ ...resource, gender: 'male' }, { ifMatch: 'W/"7"' }))).toBe('CB_ERR_FHIR_VERSION_CONFLICT');
+    expect(await codeOf(f.store.update({ ...resource, gender: 'male' }, { ifMatch: 'W/"1"' }))).toBe('ok');
+    expect(await codeOf(f.store.delete('Patient', resource.id!, { ifMatch: '1' }))).toBe('CB_ERR_FHIR_VERSION_CONFLICT');
+  });
+
+  it('delete makes read 410, keeps history, and a later update re-creates', async () => {
+    const { resource } = await f.store.create(patient('d1'));
+    await f.store.delete('Patient', resource.id!);
+    expect(await codeOf(f.store.read('Patient', resource.id!))).toBe('CB_ERR_FHIR_GONE');
+    expect(await f.store.readOrUndefined('Patient', resource.id!)).toBeUndefined();
+    expect(await codeOf(f.store.read('Patient', 'no-such-id'))).toBe('CB_ERR_NOT_FOUND');
+    expect(await codeOf(f.store.vread('Patient', resource.id!, '2'))).toBe('CB_ERR_FHIR_GONE');
+    expect((await f.store.vread('Patient', resource.id!, '1')).id).toBe(resource.id);
+    const again = await f.store.update({ ...patient('d1'), id: resource.id });
+    expect(again.created).toBe(true);
+    expect(again.resource.meta?.versionId).toBe('3');
+  });
+
+  it('every write appends exactly one change-feed row and one history row in the same transaction', async () => {
+    const count = async (table: string) =>
+      (await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)}`.execute(f.database.db)).rows[0]!.n;
+    const feed0 = await count('fhir_change_feed');
+    const hist0 = await count('fhir_resource_history');
+    const { resource } = await f.store.create(patient('feed'), { source: { kind: 'hl7v2', sender: 'LAB|HOSP', controlId: 'MSG1' } });
+    await f.store.update({ ...resource, gender: 'other' });
+    await f.store.delete('Patient', resource.id!);
+    expect(await count('fhir_change_feed')).toBe(feed0 + 3);
+    expect(await count('fhir_resource_history')).toBe(hist0 + 3);
+    // A failing write inside a transaction leaves nothing behind.
+    await expect(
+      f.store.inTransaction(async (s) => {
+        await s.create(patient('rolled-back'));
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await count('fhir_change_feed')).toBe(feed0 + 3);
+    const { rows } = await sql<{ source: unknown }>`select source from fhir_change_feed where id = ${resource.id!} order by seq`.execute(f.database.db);
+    expect(rows[0]!.source).toEqual({ kind: 'hl7v2', sender: 'LAB|HOSP', controlId: 'MSG1' });
+    expect(resource.meta?.source).toBe('urn:carebridge:hl7v2:LAB%7CHOSP#MSG1');
+  });
+
+  it('purge removes the resource and all its versions', async () => {
+    const { resource } = await f.store.create(patient('purge'));
+    await f.store.update({ ...resource, gender: 'male' });
+    await f.store.purge('Patient', resource.id!);
+    expect(await codeOf(f.store.read('Patient', resource.id!))).toBe('CB_ERR_NOT_FOUND');
+    expect(await codeOf(f.store.vread('Patient', resource.id!, '1'))).toBe('CB_ERR_NOT_FOUND');
+  });
+
+  it('rejects invalid resources with the element named (400) and profile violations (422)', async () => {
+    const bad = f.store.create({ ...patient('bad'), birthDate: '1990-13-45' });
+    await expect(bad).rejects.toMatchObject({ code: 'CB_ERR_FHIR_INVALID_RESOURCE', details: [expect.objectContaining({ expression: 'Patient.birthDate' })] });
+    const noId = f.store.create({ resourceType: 'Patient', name: [{ family: 'X' }] });
+    await expect(noId).rejects.toMatchObject({ code: 'CB_ERR_FHIR_PROFILE_VIOLATION', details: [expect.objectContaining({ expression: 'Patient.identifier' })] });
+  });
+});
