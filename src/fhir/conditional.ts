@@ -38,7 +38,7 @@ export async function lockAndMatch(trx: AnyDb, c: ConditionalQuery): Promise<str
 }
 
 export function multiple(c: ConditionalQuery, n: number): CarebridgeError {
-  return new CarebridgeError('CB_ERR_FHIR_MULTIPLE_MATCHES', `${c.type}?${c.query} matched ${n} resources`);
+  return new CarebridgeError('CB_ERR_FHIR_MULTIPLE_MATCHES', `${c.type}?${c.query} matched ${n} resources`.replace(c.query, safeDecode(c.query)));
 }
 
 export async function conditionalCreate<T extends Resource>(trx: AnyDb, r: T, ifNoneExist: string, o: WriteOptions): Promise<WriteResult<T>> {
@@ -75,4 +75,12 @@ export async function conditionalDelete(trx: AnyDb, query: string, o: WriteOptio
   let n = 0;
   for (const id of ids) if (await deleteById(trx, c.type, id, o)) n += 1;
   return n;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return s;
+  }
 }

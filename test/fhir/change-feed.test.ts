@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { changeFeedLag, consumeChangeFeed, createFhirStore, type ChangeFeedEntry } from '../../src/fhir/index.js';
+import { createLogger } from '../../src/logging/index.js';
+import { postgresOnly, testDatabaseKinds } from '../helpers/db.js';
+import { openStore, patient, type StoreFixture } from './store-helpers.js';
+
+const drain = async (f: StoreFixture, consumer: string): Promise<ChangeFeedEntry[]> => {
+  const seen: ChangeFeedEntry[] = [];
+  while ((await consumeChangeFeed(f.database.db, consumer, 3, async (entries) => void seen.push(...entries))) > 0);
+  return seen;
+};
+
+describe.each(testDatabaseKinds())('change feed on %s', (kind) => {
+  let f: StoreFixture;
+  beforeAll(async () => {
+    f = await openStore(kind);
+  });
+  afterAll(() => f.database.close());
+
+  it('delivers every write once, in order, per consumer, with its source', async () => {
+    const { resource } = await f.store.create(patient('cf-1'), { source: { kind: 'rest', clientId: 'crm' } });
+    await f.store.update({ ...resource, gender: 'female' });
+    await f.store.delete('Patient', resource.id!);
+    expect(await changeFeedLag(f.database.db, 'a')).toBe(3);
+    const a = await drain(f, 'a');
+    expect(a.map((e) => [e.operation, e.versionId])).toEqual([['create', 1], ['update', 2], ['delete', 3]]);
+    expect(a[0]).toMatchObject({ resourceType: 'Patient', id: resource.id, source: { kind: 'rest', clientId: 'crm' } });
+    expect(await drain(f, 'a')).toEqual([]);
+    expect(await changeFeedLag(f.database.db, 'a')).toBe(0);
+    expect((await drain(f, 'b')).length).toBe(3);
+  });
+
+  it('a failing handler leaves the cursor and its own writes rolled back', async () => {
+    await f.store.create(patient('cf-2'));
+    await expect(
+      consumeChangeFeed(f.database.db, 'c', 10, async (_entries, trx) => {
+        await createFhirStore({ db: trx, logger: createLogger({ level: 'silent' }) }).create(patient('side-effect'));
+        throw new Error('handler failed');
+      }),
+    ).rejects.toThrow('handler failed');
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from fhir_resource where content @> '{"identifier":[{"value":"side-effect"}]}'`.execute(f.database.db);
+    expect(rows[0]!.n).toBe(0);
+    const again = await drain(f, 'c');
+    expect(again.length).toBeGreaterThan(0);
+  });
+});
+
+describe.each(postgresOnly())('change feed with concurrent writers on %s', (kind) => {
+  let f: StoreFixture;
+  beforeAll(async () => {
+    f = await openStore(kind);
+  });
+  afterAll(() => f.database.close());
+
+  /** A store call held open in its own transaction until `release` is called. */
+  function heldWrite(mrn: string) {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let ready!: () => void;
+    const hasXid = new Promise<void>((r) => (ready = r));
+    let wrote!: () => void;
+    const written = new Promise<void>((r) => (wrote = r));
+    let writeNow!: () => void;
+    const mayWrite = new Promise<void>((r) => (writeNow = r));
+    const done = f.store.inTransaction(async (s, trx) => {
+      await sql`select pg_current_xact_id()`.execute(trx); // takes the transaction id now
+      ready();
+      await mayWrite;
+      await s.create(patient(mrn));
+      wrote();
+      await gate;
+    });
+    return { hasXid, written, writeNow, release, done };
+  }
+
+  it('never skips a row written first (lower seq) by a transaction that commits last', async () => {
+    const early = heldWrite('late-1'); // older transaction id
+    await early.hasXid;
+    const young = heldWrite('late-2'); // younger transaction id
+    await young.hasXid;
+    // The young transaction writes first (lower seq) but commits LAST; the old one writes later
+    // (higher seq) and commits first. A seq-only cursor would skip the young row.
+    young.writeNow();
+    await young.written;
+    early.writeNow();
+    await early.written;
+    early.release();
+    await early.done;
+    const seen: ChangeFeedEntry[] = [];
+    const consume = () => consumeChangeFeed(f.database.db, 'late', 10, async (e) => void seen.push(...e));
+    // The young transaction is still open: nothing at or above its txid may be handed out yet, and
+    // the early row is visible below it.
+    await consume();
+    expect(seen).toHaveLength(1);
+    young.release();
+    await young.done;
+    await consume();
+    expect(seen).toHaveLength(2);
+    expect(new Set(seen.map((e) => e.id)).size).toBe(2);
+  });
+
+  it('two consumers with the same name in parallel never get the same entry twice', async () => {
+    for (let i = 0; i < 30; i++) await f.store.create(patient(`par-${i}`));
+    const seen: string[] = [];
+    const worker = async () => {
+      while ((await consumeChangeFeed(f.database.db, 'shared', 4, async (e) => void seen.push(...e.map((x) => `${x.id}/${x.versionId}`)))) > 0);
+    };
+    await Promise.all([worker(), worker(), worker()]);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(await changeFeedLag(f.database.db, 'shared')).toBe(0);
+  });
+});

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { createFhirStore } from '../../src/fhir/index.js';
+import { createLogger } from '../../src/logging/index.js';
+import { openDatabase } from '../../src/db/index.js';
+import { postgresOnly, testDatabaseKinds } from '../helpers/db.js';
+import { openStore, patient, type StoreFixture } from './store-helpers.js';
+
+describe.each(testDatabaseKinds())('conditional operations on %s', (kind) => {
+  let f: StoreFixture;
+  beforeAll(async () => {
+    f = await openStore(kind);
+  });
+  afterAll(() => f.database.close());
+
+  it('If-None-Exist returns the existing resource instead of creating a second one', async () => {
+    const first = await f.store.create(patient('ine-1'), { ifNoneExist: 'identifier=urn:mrn|ine-1' });
+    const second = await f.store.create(patient('ine-1'), { ifNoneExist: 'identifier=urn:mrn|ine-1' });
+    expect(first.created).toBe(true);
+    expect(second.created).toBe(false);
+    expect(second.resource.id).toBe(first.resource.id);
+  });
+
+  it('conditional update creates when nothing matches, updates the match, and refuses several matches', async () => {
+    const a = await f.store.conditionalUpdate('Patient?identifier=urn:mrn|cu-1', patient('cu-1'));
+    expect(a.created).toBe(true);
+    const b = await f.store.conditionalUpdate('Patient?identifier=urn:mrn|cu-1', patient('cu-1', { gender: 'male' }));
+    expect(b.created).toBe(false);
+    expect(b.resource.id).toBe(a.resource.id);
+    expect(b.resource.meta?.versionId).toBe('2');
+    await f.store.create(patient('dup', { identifier: [{ system: 'urn:x', value: 'same' }] }));
+    await f.store.create(patient('dup', { identifier: [{ system: 'urn:x', value: 'same' }] }));
+    await expect(f.store.conditionalUpdate('Patient?identifier=urn:x|same', patient('dup'))).rejects.toMatchObject({ code: 'CB_ERR_FHIR_MULTIPLE_MATCHES' });
+    await expect(f.store.create(patient('dup'), { ifNoneExist: 'identifier=urn:x|same' })).rejects.toMatchObject({ code: 'CB_ERR_FHIR_MULTIPLE_MATCHES' });
+  });
+
+  it('conditional delete deletes every match', async () => {
+    await f.store.create(patient('cd', { identifier: [{ system: 'urn:cd', value: '1' }] }));
+    expect(await f.store.conditionalDelete('Patient?identifier=urn:cd|1')).toBe(1);
+    expect(await f.store.conditionalDelete('Patient?identifier=urn:cd|1')).toBe(0);
+  });
+
+  it('a conditional operation without criteria is refused', async () => {
+    await expect(f.store.conditionalDelete('Patient?')).rejects.toMatchObject({ code: 'CB_ERR_FHIR_UNPROCESSABLE' });
+  });
+});
+
+describe.each(postgresOnly())('race-free conditional writes on %s', (kind) => {
+  let f: StoreFixture;
+  beforeAll(async () => {
+    f = await openStore(kind, { poolSize: 20 });
+  });
+  afterAll(() => f.database.close());
+
+  it('50 parallel conditional creates with the same identifier produce exactly one resource', async () => {
+    // Two separate pools, as two server processes would have.
+    const other = await openDatabase({ url: f.database.url, poolSize: 20 });
+    const stores = [f.store, createFhirStore({ db: other.db, logger: createLogger({ level: 'silent' }) })];
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => stores[i % 2]!.create(patient('race-1'), { ifNoneExist: 'identifier=urn:mrn|race-1' })),
+      );
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.resource.id)).size).toBe(1);
+      const { rows } = await sql<{ n: number }>`
+        select count(*)::int as n from fhir_resource where resource_type = 'Patient' and content @> '{"identifier":[{"value":"race-1"}]}'`.execute(f.database.db);
+      expect(rows[0]!.n).toBe(1);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('50 parallel conditional updates with the same identifier produce one resource with 50 or fewer versions', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => f.store.conditionalUpdate('Patient?identifier=urn:mrn|race-2', patient('race-2', { gender: i % 2 ? 'male' : 'female' }))),
+    );
+    expect(new Set(results.map((r) => r.resource.id)).size).toBe(1);
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+  });
+
+  it('parallel update-as-create of one client id yields versions, not a conflict', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => f.store.update(patient('uac-race', { id: 'uac-race', gender: i % 2 ? 'male' : 'female' }))),
+    );
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+  });
+});
