@@ -15,6 +15,7 @@ import { createClientRepository } from './clients.js';
 import { createConsentService, type ConsentService } from './consent.js';
 import { loadSigningKeys } from './keys.js';
 import { allowAllPolicy, policyFromScopes, type ScopePolicy } from './policy.js';
+import { markEverythingAsDownload, patientRightsRoutes } from './patient-rights-routes.js';
 import { auditEventFor } from './request-audit.js';
 import { requirementFor, satisfies, type Requirement } from './route-access.js';
 import { SMART_CONFIG_PATH, TOKEN_PATH, tokenRoutes } from './token-routes.js';
@@ -30,6 +31,8 @@ declare module 'fastify' {
     principal?: Principal;
     /** What the coarse gate required (for the request audit). */
     authRequirement?: Requirement;
+    /** The gate refused the request (403), so no handler audited it. */
+    authDenied?: boolean;
   }
 }
 
@@ -44,6 +47,8 @@ export interface InstallAuthOptions {
   readonly store?: AuthStore;
   /** Extra public route URLs (e.g. the dashboard's static shell, whose API calls need a token). */
   readonly extraPublicPaths?: readonly string[];
+  /** The intake's door for erasure: deletes one patient's raw HL7 messages (CONTRACTS §5 patientKey). */
+  readonly purgePatientMessages?: (patientKey: string) => Promise<number>;
   /** Where first-start admin credentials are printed (default process.stdout; never the log). */
   readonly credentialsOut?: { write(s: string): unknown };
 }
@@ -51,7 +56,8 @@ export interface InstallAuthOptions {
 export interface AuthServices {
   /** Hand to the fhir plugin as FhirRoutesOptions.policyFor. */
   policyFor(request: FastifyRequest): AccessPolicy;
-  /** Hand to the fhir plugin as FhirRoutesOptions.onAccess (extra events beyond the per-request one). */
+  /** Hand to the fhir plugin as FhirRoutesOptions.onAccess: it reports each /fhir request it handles;
+   * auth itself audits /fhir requests its gate refuses, /admin requests and login failures. */
   onAccess(event: AccessEvent): void;
   readonly audit?: AuditWriter;
   readonly consent?: ConsentService;
@@ -82,6 +88,7 @@ export async function installAuth(app: FastifyInstance, options: InstallAuthOpti
   });
   app.decorateRequest('principal', undefined);
   app.decorateRequest('authRequirement', undefined);
+  app.decorateRequest('authDenied', false);
 
   const audit = options.store ? createAuditWriter({ sink: storeAuditSink(options.store), logger }) : undefined;
   if (audit) app.addHook('onClose', async () => audit.close());
@@ -136,6 +143,7 @@ export async function installAuth(app: FastifyInstance, options: InstallAuthOpti
     const requirement = requirementFor(request.method, request.url.split('?')[0]!);
     request.authRequirement = requirement;
     if (!satisfies(principal.policy as ScopePolicy, requirement)) {
+      request.authDenied = true;
       reply.header('www-authenticate', 'Bearer realm="carebridge", error="insufficient_scope"');
       throw new CarebridgeError('CB_ERR_AUTH_FORBIDDEN', `Forbidden: the token's scopes do not permit ${describe(requirement)}`);
     }
@@ -156,6 +164,15 @@ export async function installAuth(app: FastifyInstance, options: InstallAuthOpti
       keyGenerator: (request) => (request.principal ? `client:${request.principal.clientId}` : `ip:${request.ip}`),
       allowList: (request) => request.routeOptions.url === '/healthz' || request.routeOptions.url === '/readyz',
     });
+  }
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const disposition = markEverythingAsDownload(request.url, reply.statusCode);
+    if (disposition) reply.header('content-disposition', disposition);
+    return payload;
+  });
+  if (options.store) {
+    await app.register(patientRightsRoutes, { db, store: options.store, purgePatientMessages: options.purgePatientMessages, onAccess });
   }
 
   const verifier = createAssertionVerifier(db, clients);

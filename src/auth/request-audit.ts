@@ -1,7 +1,8 @@
 /**
- * @module One AccessEvent per authenticated FHIR or admin request, taken at the HTTP layer so
- * every interaction is audited even where a handler forgets to. Path ids and the query string go
- * in; bodies never do (and query values are digested by toAuditEvent).
+ * @module AccessEvents taken at the HTTP layer: every authenticated admin request, and every
+ * /fhir request the gate refused (the fhir plugin reports the ones its handlers serve through
+ * onAccess). Path ids and the query string go in; bodies never do (query values are digested by
+ * toAuditEvent).
  */
 import type { FastifyRequest } from 'fastify';
 import type { AccessEvent } from './types.js';
@@ -14,6 +15,7 @@ export function auditEventFor(request: FastifyRequest, status: number): AccessEv
   const base = { status, clientId: request.principal.clientId, ip: request.ip };
   const [path, query] = splitUrl(request.url);
   if (path.startsWith('/fhir')) {
+    if (!request.authDenied) return undefined; // served by the fhir plugin, which reports it
     const seg = path.slice('/fhir'.length).split('/').filter(Boolean);
     const op = seg.find((s) => s.startsWith('$'));
     const resourceType = seg[0] && TYPE.test(seg[0]) ? seg[0] : undefined;

@@ -6,7 +6,9 @@ import type { Runtime } from './runtime.js';
 
 export async function registerRooms(app: FastifyInstance, runtime: Runtime): Promise<void> {
   // First: auth's hooks must see every route registered after it (default deny).
-  await installAuth(app, { runtime, extraPublicPaths: DASHBOARD_PUBLIC_PATHS });
+  // `auth.policyFor` / `auth.onAccess` are what the fhir plugin takes (FhirRoutesOptions).
+  const auth = await installAuth(app, { runtime, store: runtime.store, extraPublicPaths: DASHBOARD_PUBLIC_PATHS });
+  void auth;
   await app.register(healthRoutes, { runtime });
   await app.register(metricsRoutes, { metrics: runtime.metrics });
   await app.register(dashboardRoutes);

@@ -3,7 +3,7 @@
  * routes, on a random loopback port and a fresh database. Used to test the gate and the token
  * endpoint without depending on other rooms' routes (the full-server sweep is route-sweep.test.ts).
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Writable } from 'node:stream';
 import type { DatabaseKind } from '../../src/db/index.js';
 import { toOperationOutcome, normalizeError } from '../../src/errors/index.js';
@@ -38,7 +38,7 @@ export async function startAuthApp(kind: DatabaseKind, env: Record<string, strin
     }),
   );
   const printed: string[] = [];
-  const app = Fastify({ loggerInstance: logger });
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger });
   app.setErrorHandler(async (err, _req, reply) => reply.status(normalizeError(err).kind.http).type('application/fhir+json').send(toOperationOutcome(err)));
   const services = await installAuth(app, {
     runtime: { config, database, logger, stoppers: [] },

@@ -1,0 +1,64 @@
+import type { Consent, Encounter, Observation, Patient } from 'fhir/r4.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authServicesOf } from '../../src/auth/index.js';
+import { testDatabaseKinds } from '../helpers/db.js';
+import { TEST_ADMIN_TOKEN, startTestServer, type TestServer } from '../helpers/server.js';
+import { tablesContaining } from './scan.js';
+
+const NAME = 'Quixotefakename';
+const GIVEN = 'Zeldafakegiven';
+const MRN = 'MRN-ERASE-4711';
+const OTHER_MRN = 'MRN-KEEP-0815';
+
+describe.each(testDatabaseKinds())('patient erasure on %s', (kind) => {
+  let s: TestServer;
+  let patientId: string;
+  let otherId: string;
+
+  beforeAll(async () => {
+    s = await startTestServer(kind);
+    const store = s.runtime.store;
+    const p = await store.create<Patient>({ resourceType: 'Patient', identifier: [{ system: 'urn:oid:1.2.3', value: MRN }], name: [{ family: NAME, given: [GIVEN] }], telecom: [{ system: 'phone', value: '+41 79 555 01 01' }] });
+    patientId = p.resource.id!;
+    // A second version in history still holds the name.
+    await store.update<Patient>({ ...p.resource, birthDate: '1970-01-01' });
+    const ref = { reference: `Patient/${patientId}` };
+    const enc = await store.create<Encounter>({ resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' }, subject: ref });
+    await store.create<Observation>({ resourceType: 'Observation', status: 'final', code: { text: `note about ${NAME}` }, subject: ref, encounter: { reference: `Encounter/${enc.resource.id}` } });
+    await store.create<Consent>({ resourceType: 'Consent', status: 'active', scope: { coding: [{ code: 'patient-privacy' }] }, category: [{ coding: [{ code: '59284-0' }] }], patient: ref, provision: { type: 'permit' } });
+    const other = await store.create<Patient>({ resourceType: 'Patient', identifier: [{ system: 'urn:oid:1.2.3', value: OTHER_MRN }], name: [{ family: 'Keepme' }] });
+    otherId = other.resource.id!;
+    await store.create<Observation>({ resourceType: 'Observation', status: 'final', code: { text: 'other' }, subject: { reference: `Patient/${otherId}` } });
+  });
+  afterAll(() => s?.stop());
+
+  it('refuses $erase without the admin scope', async () => {
+    expect((await fetch(`${s.httpUrl}/fhir/Patient/${patientId}/$erase`, { method: 'POST' })).status).toBe(401);
+  });
+
+  it('erases the patient, their compartment, history and index rows; no table holds their name or identifier', async () => {
+    const before = await tablesContaining(s.runtime.database.db, [NAME, MRN]);
+    expect(before.length).toBeGreaterThan(0); // the scan can find them
+    const res = await fetch(`${s.httpUrl}/fhir/Patient/${patientId}/$erase`, { method: 'POST', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { issue: Array<{ diagnostics: string }> };
+    expect(body.issue[0]?.diagnostics).toContain('erased');
+    await authServicesOf(s.app)?.audit?.flush();
+    expect(await tablesContaining(s.runtime.database.db, [NAME, GIVEN, MRN, '555 01 01'])).toEqual([]);
+    expect(await s.runtime.store.readOrUndefined('Patient', patientId)).toBeUndefined();
+  });
+
+  it('keeps other patients and leaves an AuditEvent without the erased data', async () => {
+    expect((await s.runtime.store.read<Patient>('Patient', otherId)).identifier?.[0]?.value).toBe(OTHER_MRN);
+    const audits = await s.runtime.store.search('AuditEvent', new URLSearchParams({ _count: '100' }));
+    const erase = (audits.entry ?? []).map((e) => e.resource).find((r) => JSON.stringify(r).includes('"erase"'));
+    expect(erase).toBeDefined();
+    expect(JSON.stringify(erase)).toContain(`Patient/${patientId}`);
+    expect(JSON.stringify(erase)).not.toContain(NAME);
+  });
+
+  it('answers 404 for an unknown patient', async () => {
+    const res = await fetch(`${s.httpUrl}/fhir/Patient/nope-404/$erase`, { method: 'POST', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+    expect(res.status).toBe(404);
+  });
+});
