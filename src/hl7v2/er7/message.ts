@@ -53,24 +53,31 @@ export class Er7Message implements Hl7Message {
   }
 }
 
-/** Header values from the MSH segment (decoded). */
+const HEADER_PATHS = {
+  app3: parseFieldPath('3.1'), app3u: parseFieldPath('3.2'), fac4: parseFieldPath('4.1'), fac4u: parseFieldPath('4.2'),
+  app5: parseFieldPath('5.1'), app5u: parseFieldPath('5.2'), fac6: parseFieldPath('6.1'), fac6u: parseFieldPath('6.2'),
+  ts: parseFieldPath('7.1'), type: parseFieldPath('9.1'), event: parseFieldPath('9.2'), structure: parseFieldPath('9.3'),
+  control: parseFieldPath('10'), processing: parseFieldPath('11.1'), version: parseFieldPath('12.1'),
+  accept: parseFieldPath('15'), app: parseFieldPath('16'), charset: parseFieldPath('18'),
+} as const;
+
+/** Header values from the MSH segment (decoded); HD fields fall back to the universal id (HD.2). */
 export function readHeader(msh: Er7Segment): MshHeader {
-  const v = (path: string): string => msh.getAt(parseFieldPath(path)) ?? '';
-  const hd = (field: number): string => v(`${field}.1`) || v(`${field}.2`);
+  const p = HEADER_PATHS;
   return {
-    sendingApplication: hd(3),
-    sendingFacility: hd(4),
-    receivingApplication: hd(5),
-    receivingFacility: hd(6),
-    dateTime: v('7.1'),
-    messageType: v('9.1'),
-    triggerEvent: v('9.2'),
-    messageStructure: v('9.3'),
-    controlId: v('10'),
-    processingId: v('11.1'),
-    version: v('12.1'),
-    acceptAckType: v('15'),
-    applicationAckType: v('16'),
-    charset: v('18'),
+    sendingApplication: msh.getAt(p.app3) ?? msh.getAt(p.app3u) ?? '',
+    sendingFacility: msh.getAt(p.fac4) ?? msh.getAt(p.fac4u) ?? '',
+    receivingApplication: msh.getAt(p.app5) ?? msh.getAt(p.app5u) ?? '',
+    receivingFacility: msh.getAt(p.fac6) ?? msh.getAt(p.fac6u) ?? '',
+    dateTime: msh.getAt(p.ts) ?? '',
+    messageType: msh.getAt(p.type) ?? '',
+    triggerEvent: msh.getAt(p.event) ?? '',
+    messageStructure: msh.getAt(p.structure) ?? '',
+    controlId: msh.getAt(p.control) ?? '',
+    processingId: msh.getAt(p.processing) ?? '',
+    version: msh.getAt(p.version) ?? '',
+    acceptAckType: msh.getAt(p.accept) ?? '',
+    applicationAckType: msh.getAt(p.app) ?? '',
+    charset: msh.getAt(p.charset) ?? '',
   };
 }

@@ -58,7 +58,7 @@ function parseText(text: string, o: ParseOptions, hexLabel: string | undefined):
   for (let i = 0; i < split.segments.length; i++) {
     const raw = split.segments[i]!;
     let name = raw.slice(0, 3);
-    if (name !== name.toUpperCase()) name = name.toUpperCase();
+    if (raw.charCodeAt(0) > 0x5a || raw.charCodeAt(1) > 0x5a || raw.charCodeAt(2) > 0x5a) name = name.toUpperCase();
     if (name === 'MSH' && i > 0) {
       fail('CB_ERR_HL7_PARSE', `A second MSH segment (segment ${i + 1}): the input holds several messages; read it with parseBatch`, `MSH^2`);
     }

@@ -73,14 +73,7 @@ export class Er7Segment implements Hl7Segment {
     if (raw === '') return [];
     // MSH-1 and MSH-2 are the delimiters themselves, never split or unescaped.
     if (n <= 2 && isHeaderSegment(this.name)) return [[[raw]]];
-    const { delimiters: d, escapes, hexCharset } = this.#ctx;
-    const reps = raw.split(d.repetition);
-    const field: Hl7Repetition[] = new Array(reps.length);
-    for (let r = 0; r < reps.length; r++) {
-      const comps = reps[r]!.split(d.component);
-      field[r] = comps.map((c) => c.split(d.subcomponent).map((s) => decodeEscapes(s, d, escapes, hexCharset)));
-    }
-    return field;
+    return parseFieldText(raw, this.#ctx);
   }
 
   get(path: string): string | undefined {
@@ -132,4 +125,40 @@ export class Er7Segment implements Hl7Segment {
 
 export function isHeaderSegment(name: string): boolean {
   return name === 'MSH' || name === 'FHS' || name === 'BHS';
+}
+
+/**
+ * One pass over a field's text → repetitions → components → sub-components (unescaped).
+ * No closures here: tsx/esbuild wrap each closure creation in a naming helper, costly in a hot loop.
+ */
+export function parseFieldText(raw: string, ctx: DecodeContext): Hl7Field {
+  const d = ctx.delimiters;
+  const rep = d.repetition.charCodeAt(0);
+  const comp = d.component.charCodeAt(0);
+  const sub = d.subcomponent.charCodeAt(0);
+  const esc = d.escape.charCodeAt(0);
+  const reps: Hl7Repetition[] = [];
+  let comps: string[][] = [];
+  let subs: string[] = [];
+  let start = 0;
+  let escaped = false;
+  for (let i = 0; i <= raw.length; i++) {
+    const c = i === raw.length ? rep : raw.charCodeAt(i);
+    if (c === esc) {
+      escaped = true;
+      continue;
+    }
+    if (c !== sub && c !== comp && c !== rep) continue;
+    const v = raw.slice(start, i);
+    subs.push(escaped ? decodeEscapes(v, d, ctx.escapes, ctx.hexCharset) : v);
+    start = i + 1;
+    escaped = false;
+    if (c === sub) continue;
+    comps.push(subs);
+    subs = [];
+    if (c === comp) continue;
+    reps.push(comps);
+    comps = [];
+  }
+  return reps;
 }
