@@ -1,6 +1,7 @@
 /** @module Registers each room's HTTP surface under its prefix. */
 import type { FastifyInstance } from 'fastify';
 import { installAuth } from '../auth/index.js';
+import { fhirRoutes } from '../fhir/index.js';
 import { DASHBOARD_PUBLIC_PATHS, dashboardRoutes, healthRoutes, metricsRoutes } from '../ops/index.js';
 import type { Runtime } from './runtime.js';
 
@@ -8,8 +9,10 @@ export async function registerRooms(app: FastifyInstance, runtime: Runtime): Pro
   // First: auth's hooks must see every route registered after it (default deny).
   // `auth.policyFor` / `auth.onAccess` are what the fhir plugin takes (FhirRoutesOptions).
   const auth = await installAuth(app, { runtime, store: runtime.store, extraPublicPaths: DASHBOARD_PUBLIC_PATHS });
-  void auth;
+  await app.register(fhirRoutes, { prefix: '/fhir', store: runtime.store, policyFor: auth.policyFor, onAccess: auth.onAccess });
   await app.register(healthRoutes, { runtime });
   await app.register(metricsRoutes, { metrics: runtime.metrics });
   await app.register(dashboardRoutes);
+  await app.register(runtime.hl7v2.httpRoutes, runtime.hl7v2.httpRoutesOptions);
+  await app.register(runtime.hl7v2.adminRoutes, runtime.hl7v2.adminRoutesOptions);
 }

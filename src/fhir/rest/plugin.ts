@@ -1,6 +1,14 @@
-/** @module The fastify adapter for the FHIR REST API (handlers in rest/handlers are framework-free). */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+/**
+ * @module The one fastify adapter for the FHIR REST API. Handlers are framework-free functions
+ * `(FhirRequest, store) => FhirResponse` (rest/*-handlers.ts); this file turns a fastify request into
+ * a FhirRequest, the answer into a reply, every error into an OperationOutcome, and reports each
+ * request once to `onAccess` (audit).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CarebridgeError, normalizeError, toOperationOutcome } from '../../errors/index.js';
 import type { AccessEvent, AccessPolicy, FhirStore } from '../types.js';
+import { routeRequest } from './router.js';
+import type { FhirAudit, FhirMethod, FhirRequest } from './types.js';
 
 export interface FhirRoutesOptions {
   store: FhirStore;
@@ -12,6 +20,60 @@ export interface FhirRoutesOptions {
   onAccess?(event: AccessEvent): void;
 }
 
-export async function fhirRoutes(_app: FastifyInstance, _options: FhirRoutesOptions): Promise<void> {
-  // routes land in the next commit
+const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+const PLAIN_JSON = 'application/json; charset=utf-8';
+
+/** Response media type from `_format` / Accept: JSON flavours only (XML → 406). */
+function responseType(request: FastifyRequest, format: string | null): string {
+  const wanted = (format ?? request.headers.accept ?? '').toLowerCase();
+  if (!wanted || wanted.includes('fhir+json') || wanted.includes('json+fhir') || wanted === 'json' || wanted.includes('*/*')) return FHIR_JSON;
+  if (wanted.includes('application/json')) return PLAIN_JSON;
+  if (wanted.includes('xml') || format) throw new CarebridgeError('CB_ERR_NOT_ACCEPTABLE', 'Only JSON is supported (application/fhir+json)');
+  return FHIR_JSON;
+}
+
+export async function fhirRoutes(app: FastifyInstance, options: FhirRoutesOptions): Promise<void> {
+  // POST [type]/_search sends its parameters as a form.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+    const policy = options.policyFor(request);
+    const url = new URL(request.url, 'http://localhost');
+    const wildcard = (request.params as { '*'?: string })['*'] ?? '';
+    const path = wildcard.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
+    const baseUrl = options.baseUrl ?? `${request.protocol}://${request.host}/fhir`;
+    const audit: FhirAudit = { interaction: 'read', resourceType: path[0] && !path[0].startsWith('_') && path[0] !== 'metadata' ? path[0] : undefined };
+    let status = 500;
+    try {
+      const contentType = responseType(request, url.searchParams.get('_format'));
+      const route = routeRequest(request.method as FhirMethod, path, url.search.length > 1);
+      audit.interaction = route.interaction;
+      const req: FhirRequest = {
+        method: request.method as FhirMethod,
+        path,
+        query: url.searchParams,
+        body: request.body,
+        headers: request.headers as Record<string, string | undefined>,
+        baseUrl,
+        access: policy,
+      };
+      const res = await route.handler(req, options.store, audit);
+      status = res.status;
+      if (audit.resourceType && audit.id) request.logIds = [`${audit.resourceType}/${audit.id}`];
+      reply.status(res.status);
+      if (res.headers) reply.headers(res.headers);
+      return res.body === undefined ? reply.send() : reply.type(contentType).send(res.body);
+    } catch (err) {
+      const e = normalizeError(err);
+      status = e.kind.http;
+      if (status >= 500) request.log.error({ code: e.code, err: e.cause ?? e }, 'fhir request failed');
+      return reply.status(status).type(FHIR_JSON).send(toOperationOutcome(e));
+    } finally {
+      options.onAccess?.({ ...audit, status, clientId: policy.clientId, ip: request.ip });
+    }
+  };
+
+  const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
+  app.route({ method: methods, url: '/', handler: handle });
+  app.route({ method: methods, url: '/*', handler: handle });
 }
