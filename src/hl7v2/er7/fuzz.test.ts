@@ -35,7 +35,7 @@ function prng(seed: number): () => number {
 const SPECIAL = [0x7c, 0x5e, 0x7e, 0x5c, 0x26, 0x23, 0x0d, 0x0a, 0x00, 0x0b, 0x1c, 0xff, 0xfe, 0xef, 0xbb, 0xbf, 0x4d, 0x53, 0x48, 0x58];
 
 function mutate(src: Uint8Array, rnd: () => number): Uint8Array {
-  let b = Buffer.from(src);
+  let b: Buffer = Buffer.from(src);
   const n = 1 + Math.floor(rnd() * 4);
   const pos = (): number => Math.floor(rnd() * (b.length + 1));
   const byte = (): number => (rnd() < 0.6 ? SPECIAL[Math.floor(rnd() * SPECIAL.length)]! : Math.floor(rnd() * 256));
