@@ -16,6 +16,34 @@ export {
   type MllpReply,
 } from './mllp/index.js';
 
+// --- intake: durable inbox, ACKs, dedup, processing (owner: hl7-intake; see /work/team/NOTES-hl7-intake.md)
+export {
+  createHl7v2Service,
+  hl7v2Migrations,
+  unmappedProcessor,
+  createSenderDirectory,
+  searchMessages,
+  getMessage,
+  countMessages,
+  replayMessages,
+  parseMessageFilter,
+  inboxFlow,
+  splitUpload,
+  INBOX_STATUSES,
+  type Hl7v2Service,
+  type Hl7v2ServiceOptions,
+  type InboxMessage,
+  type MessageProcessor,
+  type ProcessOutcome,
+  type InboxStatus,
+  type MessageFilter,
+  type MessageSummary,
+  type MessageDetail,
+  type InboxFlow,
+  type SenderDirectory,
+  type SendersFile,
+} from './intake/index.js';
+
 // --- ER7 parser, ACKs, dictionary (owner: hl7-parser; see /work/team/NOTES-hl7-parser.md)
 export {
   parseMessage,

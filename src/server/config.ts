@@ -15,6 +15,13 @@ const ENV_SCHEMA = {
     MLLP_HOST: { type: 'string', minLength: 1 },
     MLLP_MAX_FRAME_BYTES: { type: 'integer', minimum: 1024, default: 2 * 1024 * 1024 },
     MLLP_IDLE_TIMEOUT_MS: { type: 'integer', minimum: 0, default: 300_000 },
+    MLLP_FRAME_TIMEOUT_MS: { type: 'integer', minimum: 0, default: 60_000, description: 'a started frame must complete within this' },
+    MLLP_TLS_CERT: { type: 'string', minLength: 1 },
+    MLLP_TLS_KEY: { type: 'string', minLength: 1 },
+    MLLP_TLS_CA: { type: 'string', minLength: 1, description: 'client CA: set = mutual TLS' },
+    HL7_SENDERS_FILE: { type: 'string', minLength: 1 },
+    HL7_MAX_ATTEMPTS: { type: 'integer', minimum: 1, default: 5 },
+    HL7_RETRY_BACKOFF_MS: { type: 'integer', minimum: 1, default: 1000 },
     DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://' },
     DATABASE_POOL_SIZE: { type: 'integer', minimum: 1, maximum: 200, default: 10 },
     STATEMENT_TIMEOUT_MS: { type: 'integer', minimum: 0, default: 30_000 },
@@ -38,12 +45,15 @@ const ENV_SCHEMA = {
 
 export interface Config {
   readonly http: { readonly port: number; readonly host: string; readonly bodyLimit: number; readonly rateLimitPerMinute: number; readonly publicBaseUrl?: string };
-  readonly mllp: { readonly port: number; readonly host: string; readonly maxFrameBytes: number; readonly idleTimeoutMs: number };
+  readonly mllp: {
+    readonly port: number; readonly host: string; readonly maxFrameBytes: number; readonly idleTimeoutMs: number; readonly frameTimeoutMs: number;
+    readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string };
+  };
   readonly database: { readonly url?: string; readonly dataDir: string; readonly poolSize: number; readonly statementTimeoutMs: number };
   readonly mappingsDir: string;
   readonly auth: { readonly enabled: boolean; readonly adminToken?: string };
   readonly logLevel: string;
-  readonly intake: { readonly dedupWindowDays: number; readonly rawRetentionDays: number };
+  readonly intake: { readonly dedupWindowDays: number; readonly rawRetentionDays: number; readonly sendersFile?: string; readonly maxAttempts: number; readonly backoffMs: number };
   readonly scheduler: { readonly cron: string };
   readonly crmWebhook?: { readonly url: string; readonly secret: string };
   readonly workers: boolean;
@@ -70,17 +80,23 @@ export function loadConfig(env: Env = process.env): Config {
   const v = input as unknown as Record<string, string | number | undefined>;
   const str = (k: string) => v[k] as string | undefined;
   const num = (k: string) => v[k] as number;
+  if ((str('MLLP_TLS_CERT') === undefined) !== (str('MLLP_TLS_KEY') === undefined)) {
+    throw new CarebridgeError('CB_ERR_CONFIG', 'invalid environment variable MLLP_TLS_KEY: MLLP_TLS_CERT and MLLP_TLS_KEY must be set together');
+  }
   if ((str('CRM_WEBHOOK_URL') === undefined) !== (str('CRM_WEBHOOK_SECRET') === undefined)) {
     throw new CarebridgeError('CB_ERR_CONFIG', 'invalid environment variable CRM_WEBHOOK_SECRET: CRM_WEBHOOK_URL and CRM_WEBHOOK_SECRET must be set together');
   }
   return {
     http: { port: num('PORT'), host: str('HOST')!, bodyLimit: num('BODY_LIMIT_BYTES'), rateLimitPerMinute: num('RATE_LIMIT_PER_MINUTE'), publicBaseUrl: str('PUBLIC_BASE_URL') },
-    mllp: { port: num('MLLP_PORT'), host: str('MLLP_HOST') ?? str('HOST')!, maxFrameBytes: num('MLLP_MAX_FRAME_BYTES'), idleTimeoutMs: num('MLLP_IDLE_TIMEOUT_MS') },
+    mllp: {
+      port: num('MLLP_PORT'), host: str('MLLP_HOST') ?? str('HOST')!, maxFrameBytes: num('MLLP_MAX_FRAME_BYTES'), idleTimeoutMs: num('MLLP_IDLE_TIMEOUT_MS'), frameTimeoutMs: num('MLLP_FRAME_TIMEOUT_MS'),
+      tls: str('MLLP_TLS_CERT') ? { certFile: str('MLLP_TLS_CERT')!, keyFile: str('MLLP_TLS_KEY')!, caFile: str('MLLP_TLS_CA') } : undefined,
+    },
     database: { url: str('DATABASE_URL'), dataDir: str('DATA_DIR')!, poolSize: num('DATABASE_POOL_SIZE'), statementTimeoutMs: num('STATEMENT_TIMEOUT_MS') },
     mappingsDir: str('MAPPINGS_DIR')!,
     auth: { enabled: str('CAREBRIDGE_AUTH') === 'on', adminToken: str('CAREBRIDGE_ADMIN_TOKEN') },
     logLevel: str('LOG_LEVEL')!,
-    intake: { dedupWindowDays: num('DEDUP_WINDOW_DAYS'), rawRetentionDays: num('RAW_RETENTION_DAYS') },
+    intake: { dedupWindowDays: num('DEDUP_WINDOW_DAYS'), rawRetentionDays: num('RAW_RETENTION_DAYS'), sendersFile: str('HL7_SENDERS_FILE'), maxAttempts: num('HL7_MAX_ATTEMPTS'), backoffMs: num('HL7_RETRY_BACKOFF_MS') },
     scheduler: { cron: str('SCHEDULER_CRON')! },
     crmWebhook: str('CRM_WEBHOOK_URL') ? { url: str('CRM_WEBHOOK_URL')!, secret: str('CRM_WEBHOOK_SECRET')! } : undefined,
     workers: str('WORKERS') === 'on',

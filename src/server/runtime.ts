@@ -7,6 +7,7 @@ import type { Logger } from '../logging/index.js';
 import { createMetrics, type Metrics } from '../metrics/index.js';
 import { authMigrations } from '../auth/index.js';
 import { createFhirStore, fhirMigrations, searchMigrations, type FhirStore } from '../fhir/index.js';
+import { createHl7v2Service, hl7v2Migrations, type Hl7v2Service } from '../hl7v2/index.js';
 import type { Config } from './config.js';
 
 export interface Runtime {
@@ -21,11 +22,13 @@ export interface Runtime {
   readonly stoppers: Array<() => Promise<void>>;
   /** The one FHIR store every room writes through. */
   readonly store: FhirStore;
+  /** HL7 v2 intake: MLLP listener, inbox, worker, routes (started by startServer). */
+  readonly hl7v2: Hl7v2Service;
 }
 
 /** All rooms' migrations. Each room owns its number range (see src/db/migrations.ts). */
 export function allMigrations(): Migration[] {
-  return [...fhirMigrations, ...searchMigrations, ...authMigrations];
+  return [...fhirMigrations, ...searchMigrations, ...authMigrations, ...hl7v2Migrations];
 }
 
 export interface CreateRuntimeOptions {
@@ -54,7 +57,8 @@ export async function createRuntime({ config, logger, database }: CreateRuntimeO
   }
   const metrics = createMetrics();
   const store = createFhirStore({ db: db.db, logger, metrics });
-  return { config, database: db, logger, metrics, migrations, stoppers: [], store };
+  const hl7v2 = createHl7v2Service({ db: db.db, logger, metrics, mllp: config.mllp, intake: config.intake });
+  return { config, database: db, logger, metrics, migrations, stoppers: [], store, hl7v2 };
 }
 
 export async function closeRuntime(runtime: Runtime): Promise<void> {

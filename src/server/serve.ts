@@ -13,6 +13,8 @@ export interface RunningServer {
   readonly app: FastifyInstance;
   readonly runtime: Runtime;
   readonly httpUrl: string;
+  /** Bound MLLP port (undefined when MLLP_PORT=-1). */
+  readonly mllpPort: number | undefined;
   /** Graceful stop: stop accepting, finish in-flight work, flush, close the database. */
   stop(): Promise<void>;
 }
@@ -24,11 +26,16 @@ export interface StartServerOptions {
 
 export async function startServer(config: Config, logger: Logger, options: StartServerOptions = {}): Promise<RunningServer> {
   const runtime = await createRuntime({ config, logger, database: options.database });
-  let app: FastifyInstance;
+  let app: FastifyInstance | undefined;
+  let mllpPort: number | undefined;
   try {
     app = await buildApp({ runtime, logger });
     await app.listen({ port: config.http.port, host: config.http.host });
+    mllpPort = await runtime.hl7v2.startMllp();
+    if (config.workers) runtime.hl7v2.startWorker();
   } catch (err) {
+    await runtime.hl7v2.stop();
+    await app?.close();
     await closeRuntime(runtime);
     throw err;
   }
@@ -40,11 +47,13 @@ export async function startServer(config: Config, logger: Logger, options: Start
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('shutting down');
+      // HL7 first: stop accepting MLLP, answer frames in flight, then stop the worker.
+      await runtime.hl7v2.stop();
       await app.close();
       await closeRuntime(runtime);
       logger.info('stopped');
     })());
-  return { app, runtime, httpUrl, stop };
+  return { app, runtime, httpUrl, mllpPort, stop };
 }
 
 /** `npm start` / `carebridge serve`: exits with one line on a configuration or migration error. */
@@ -65,7 +74,7 @@ export async function serveFromEnvironment(env: NodeJS.ProcessEnv = process.env)
     process.stderr.write(`carebridge: start failed: ${(err as Error).message}\n`);
     process.exit(1);
   }
-  logger.info({ fhir: `${server.httpUrl}/fhir`, admin: `${server.httpUrl}/admin`, mllpPort: config.mllp.port, database: server.runtime.database.kind }, 'carebridge ready');
+  logger.info({ fhir: `${server.httpUrl}/fhir`, admin: `${server.httpUrl}/admin`, mllpPort: server.mllpPort, database: server.runtime.database.kind }, 'carebridge ready');
   const onSignal = (signal: string) => {
     logger.info({ signal }, 'signal received');
     server.stop().then(

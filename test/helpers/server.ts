@@ -1,6 +1,6 @@
 /**
  * A real carebridge server for end-to-end tests: its own fresh database (PGlite or PostgreSQL),
- * HTTP (and later MLLP) on random free loopback ports.
+ * HTTP and MLLP on random free loopback ports (`s.httpUrl`, `s.mllpPort`).
  *
  * ```ts
  * const s = await startTestServer('pglite', { CAREBRIDGE_AUTH: 'off-i-understand-this-exposes-patient-data' });

@@ -1,0 +1,31 @@
+/** @module The intake ↔ mapping contract (CONTRACTS §5). */
+import type { Hl7Message } from '../er7/index.js';
+
+export interface InboxMessage {
+  readonly id: string;
+  readonly receivedAt: Date;
+  /** 'APP|FACILITY' */
+  readonly sender: string;
+  readonly controlId: string;
+  readonly messageType: string;
+  readonly triggerEvent: string;
+  readonly version: string;
+  readonly peer?: string;
+  readonly patientKey?: string;
+}
+
+export type ProcessOutcome =
+  | { readonly status: 'processed'; readonly resources: ReadonlyArray<{ readonly resourceType: string; readonly id: string; readonly versionId?: string }> }
+  | { readonly status: 'unmapped'; readonly reason: string };
+
+/** Turns one inbox message into FHIR writes. Throw a CarebridgeError to fail it (retried when its code is retryable). */
+export interface MessageProcessor {
+  process(message: Hl7Message, inbox: InboxMessage): Promise<ProcessOutcome>;
+}
+
+/** Until the mapping room's processor is wired in, every message is marked unmapped. */
+export const unmappedProcessor: MessageProcessor = {
+  async process(message) {
+    return { status: 'unmapped', reason: `no mapping configured for ${message.header.messageType}^${message.header.triggerEvent}` };
+  },
+};
