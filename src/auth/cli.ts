@@ -6,14 +6,28 @@ import { readFile } from 'node:fs/promises';
 import type { JSONWebKeySet } from 'jose';
 import type { Database } from '../db/index.js';
 import { isCarebridgeError } from '../errors/index.js';
+import type { Logger } from '../logging/index.js';
+import { createAuditWriter, storeAuditSink } from './audit-writer.js';
 import { createClientRepository, type ClientRepository } from './clients.js';
+import { erasePatient } from './erase.js';
+import type { AuthStore } from './types.js';
+
+export interface CliRuntime {
+  readonly database: Database;
+  readonly store: AuthStore;
+  readonly logger: Logger;
+  /** The intake's door, when wired (raw HL7 messages of the patient). */
+  readonly purgePatientMessages?: (patientKey: string) => Promise<number>;
+  close(): Promise<void>;
+}
 
 export interface AuthCliDeps {
-  /** Opens the database with every migration applied; the command closes it. */
-  openDatabase(): Promise<Database>;
-  /** Erasure needs the store and the intake's message purge (wired by the composition root). */
-  erasePatient?(database: Database, patientId: string): Promise<unknown>;
+  /** Opens the runtime (database with every migration applied); the command closes it. */
+  openRuntime(): Promise<CliRuntime>;
 }
+
+/** Client id recorded in AuditEvents for actions taken from the command line. */
+const CLI_ACTOR = 'cli';
 
 interface Command {
   readonly name: string;
@@ -107,16 +121,16 @@ async function runClients(repo: ClientRepository, args: readonly string[]): Prom
   }
 }
 
-async function withDatabase(deps: AuthCliDeps, fn: (database: Database) => Promise<number>): Promise<number> {
-  let database: Database | undefined;
+async function withRuntime(deps: AuthCliDeps, fn: (runtime: CliRuntime) => Promise<number>): Promise<number> {
+  let runtime: CliRuntime | undefined;
   try {
-    database = await deps.openDatabase();
-    return await fn(database);
+    runtime = await deps.openRuntime();
+    return await fn(runtime);
   } catch (err) {
     process.stderr.write(`carebridge: ${isCarebridgeError(err) ? `${err.code}: ` : ''}${(err as Error).message}\n`);
     return 1;
   } finally {
-    await database?.close();
+    await runtime?.close();
   }
 }
 
@@ -127,7 +141,16 @@ export function authCommands(deps: AuthCliDeps): Command[] {
       summary: 'manage API clients: create | list | revoke | rotate (see `clients --help`)',
       async run(args) {
         if (!args.length || args[0] === '--help' || args[0] === 'help') return runClients(undefined as never, args);
-        return withDatabase(deps, (database) => runClients(createClientRepository(database.db), args));
+        return withRuntime(deps, async (runtime) => {
+          const audit = createAuditWriter({ sink: storeAuditSink(runtime.store), logger: runtime.logger });
+          try {
+            const code = await runClients(createClientRepository(runtime.database.db), args);
+            if (args[0] !== 'list') audit.record({ interaction: 'admin', query: `cli clients ${args[0]}`, status: code === 0 ? 200 : 400, clientId: CLI_ACTOR });
+            return code;
+          } finally {
+            await audit.close();
+          }
+        });
       },
     },
     {
@@ -139,15 +162,19 @@ export function authCommands(deps: AuthCliDeps): Command[] {
           process.stdout.write('Usage: carebridge erase-patient <patientId> [--json]\n');
           return id ? 0 : 2;
         }
-        const erase = deps.erasePatient;
-        if (!erase) {
-          process.stderr.write('carebridge: erase-patient is not wired in this build\n');
-          return 1;
-        }
-        return withDatabase(deps, async (database) => {
-          const report = await erase(database, id);
-          process.stdout.write(`${JSON.stringify(report)}\n`);
-          return 0;
+        return withRuntime(deps, async (runtime) => {
+          const audit = createAuditWriter({ sink: storeAuditSink(runtime.store), logger: runtime.logger });
+          try {
+            const report = await erasePatient(
+              { db: runtime.database.db, store: runtime.store, purgePatientMessages: runtime.purgePatientMessages, onAccess: (e) => audit.record(e) },
+              id,
+              { clientId: CLI_ACTOR },
+            );
+            process.stdout.write(`${JSON.stringify(report)}\n`);
+            return 0;
+          } finally {
+            await audit.close();
+          }
         });
       },
     },

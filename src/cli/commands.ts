@@ -1,6 +1,7 @@
 /** @module The list of CLI commands. Each room contributes its commands here. */
 import { loadConfig, createRuntime, closeRuntime, serveFromEnvironment } from '../server/index.js';
 import { createLogger } from '../logging/index.js';
+import { authCommands } from '../auth/index.js';
 
 export interface CliCommand {
   readonly name: string;
@@ -31,4 +32,14 @@ const migrate: CliCommand = {
   },
 };
 
-export const commands: CliCommand[] = [serve, migrate];
+/** auth's commands open the configured database through the runtime (migrations applied). */
+const authCli = authCommands({
+  async openRuntime() {
+    const config = loadConfig();
+    const logger = createLogger({ level: 'warn' });
+    const runtime = await createRuntime({ config, logger });
+    return { database: runtime.database, store: runtime.store, logger, close: () => closeRuntime(runtime) };
+  },
+});
+
+export const commands: CliCommand[] = [serve, migrate, ...authCli];
