@@ -9,10 +9,10 @@ import { buildSearchBundle } from './bundle.js';
 import { and, clauseCondition, createContext } from './conditions.js';
 import { fetchIncluded } from './includes.js';
 import { planSearch, type SearchPlan } from './plan.js';
-import { decodeCursor, keysetCondition, orderBy, sortKeys, type Cursor } from './sort.js';
+import { decodeCursor, keysetCondition, orderBy, sortKeys, type Cursor, type SortKey } from './sort.js';
 import type { SearchRequest } from './types.js';
 
-interface PageRow {
+export interface PageRow {
   resource_type: string;
   id: string;
   version_id: number;
@@ -59,13 +59,14 @@ export async function searchResources(db: AnyDb, req: SearchRequest): Promise<Bu
   return buildSearchBundle({ req, plan, matches, included, total, warnings, next: page.next, previous: page.previous });
 }
 
-export async function fetchPage(db: AnyDb, plan: SearchPlan, where: RawBuilder<boolean>): Promise<Page> {
+/** The page query: matches in key order after/before the cursor, one extra row to see "more". */
+export function pageQuery(plan: SearchPlan, where: RawBuilder<boolean>): { query: RawBuilder<PageRow>; keys: SortKey[]; cursor?: Cursor } {
   const keys = sortKeys(plan.resourceType, plan.sort, 'r');
   const cursor = plan.cursor ? decodeCursor(plan.cursor, keys.length) : undefined;
   const backward = cursor?.direction === 'p';
   const columns = keys.map((_, i) => sql.ref(`q.k${i}`));
   const keyset = cursor ? keysetCondition(columns, keys, cursor.values, backward) : sql<boolean>`true`;
-  const result = await sql<PageRow>`
+  const query = sql<PageRow>`
     select q.resource_type, q.id, q.version_id, q.last_updated, q.content,
       ${sql.join(columns.map((c, i) => sql`${c}::text as ${sql.id(`c${i}`)}`))}
     from (
@@ -75,7 +76,14 @@ export async function fetchPage(db: AnyDb, plan: SearchPlan, where: RawBuilder<b
     ) as q
     where ${keyset}
     order by ${orderBy(columns, keys, backward)}
-    limit ${plan.count + 1}`.execute(db);
+    limit ${plan.count + 1}`;
+  return { query, keys, cursor };
+}
+
+export async function fetchPage(db: AnyDb, plan: SearchPlan, where: RawBuilder<boolean>): Promise<Page> {
+  const { query, keys, cursor } = pageQuery(plan, where);
+  const backward = cursor?.direction === 'p';
+  const result = await query.execute(db);
   const rows = result.rows.slice(0, plan.count);
   const more = result.rows.length > plan.count;
   if (backward) rows.reverse();
@@ -101,9 +109,9 @@ async function totalOf(db: AnyDb, plan: SearchPlan, where: RawBuilder<boolean>, 
   const mode = plan.total ?? (plan.summary === 'count' || plan.count === 0 ? 'accurate' : undefined);
   if (mode === 'none') return undefined;
   if (mode === undefined) {
-    // Default: the total on a first page, free when that page holds every match.
-    if (plan.cursor) return undefined;
-    if (!page.next) return page.resources.length;
+    // Default: a total only when it is free (a first page that holds every match); counting a
+    // large match set costs more than the page itself, so clients ask with _total=accurate.
+    return !plan.cursor && !page.next ? page.resources.length : undefined;
   }
   if (mode === 'estimate') return estimate(db, where);
   const result = await sql<{ n: number | string }>`select count(*) as n from fhir_resource as r where ${where}`.execute(db);

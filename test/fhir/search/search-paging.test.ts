@@ -84,6 +84,11 @@ describe.each(testDatabaseKinds())('paging, sorting and result shaping on %s', (
     expect(typeof (await search('gender=female&_count=2&_total=estimate')).total).toBe('number');
   });
 
+  it('default total: given when the first page holds every match, omitted when counting would cost', async () => {
+    expect((await search('family=adams')).total).toBe(5);
+    expect((await search('gender=female&_count=2')).total).toBeUndefined();
+  });
+
   it('_summary=count returns only the total', async () => {
     const b = await search('family=baker&_summary=count');
     expect(b.total).toBe(5);
