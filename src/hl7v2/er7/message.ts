@@ -1,7 +1,7 @@
 /** @module A parsed message: segments, delimiters, the MSH header and path access. */
 import { parseFieldPath, parsePath } from './path.js';
 import type { Er7Segment } from './segment.js';
-import type { Delimiters, Hl7Message, Hl7Segment, MshHeader } from './types.js';
+import type { Delimiters, Hl7Message, MshHeader } from './types.js';
 
 export class Er7Message implements Hl7Message {
   readonly segments: readonly Er7Segment[];
@@ -9,6 +9,8 @@ export class Er7Message implements Hl7Message {
   readonly header: MshHeader;
   /** Whether the input ended with a segment terminator (toString keeps that, for byte-exact output). */
   readonly trailingTerminator: boolean;
+  /** Segments by name, built on first lookup (keeps 'OBX[k]-5' over k linear, not quadratic). */
+  #byName: Map<string, Er7Segment[]> | undefined;
 
   constructor(segments: readonly Er7Segment[], delimiters: Delimiters, header: MshHeader, trailingTerminator: boolean) {
     this.segments = segments;
@@ -19,11 +21,25 @@ export class Er7Message implements Hl7Message {
 
   /** The n-th (1-based) segment with this name. */
   segment(name: string, occurrence = 1): Er7Segment | undefined {
-    let seen = 0;
-    for (const s of this.segments) {
-      if (s.name === name && ++seen === occurrence) return s;
+    if (occurrence === 1 && this.#byName === undefined) {
+      // The common case (first occurrence, first lookups) needs no index.
+      for (const s of this.segments) if (s.name === name) return s;
+      return undefined;
     }
-    return undefined;
+    return this.#named(name)[occurrence - 1];
+  }
+
+  #named(name: string): Er7Segment[] {
+    if (!this.#byName) {
+      const map = new Map<string, Er7Segment[]>();
+      for (const s of this.segments) {
+        const list = map.get(s.name);
+        if (list) list.push(s);
+        else map.set(s.name, [s]);
+      }
+      this.#byName = map;
+    }
+    return this.#byName.get(name) ?? [];
   }
 
   get(path: string): string | undefined {
@@ -35,12 +51,12 @@ export class Er7Message implements Hl7Message {
     const p = parsePath(path);
     if (p.occurrence !== undefined) return this.segment(p.segment, p.occurrence)?.getAllAt(p) ?? [];
     const out: string[] = [];
-    for (const s of this.segments) if (s.name === p.segment) out.push(...s.getAllAt(p));
+    for (const s of this.#named(p.segment)) out.push(...s.getAllAt(p));
     return out;
   }
 
-  segmentsNamed(name: string): Hl7Segment[] {
-    return this.segments.filter((s) => s.name === name);
+  segmentsNamed(name: string): Er7Segment[] {
+    return [...this.#named(name)];
   }
 
   toString(): string {

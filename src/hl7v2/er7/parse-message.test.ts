@@ -56,6 +56,15 @@ describe('parseMessage: structure and paths', () => {
     expect(m.segmentsNamed('OBX')).toHaveLength(2);
   });
 
+  it('indexes many occurrences of a segment', () => {
+    const obx = Array.from({ length: 2000 }, (_, i) => `OBX|${i + 1}|NM|K^Potassium||${(i % 50) / 10}`);
+    const big = parseMessage(['MSH|^~\\&|A|B|C|D|2026||ORU^R01|X1|P|2.5', ...obx].join('\r'));
+    expect(big.get('OBX[1500]-1')).toBe('1500');
+    expect(big.get('OBX[2001]-1')).toBeUndefined();
+    expect(big.getAll('OBX-1')).toHaveLength(2000);
+    expect(big.segmentsNamed('OBX')[1999]!.get('1')).toBe('2000');
+  });
+
   it('decodes escapes in leaf values and in the fields structure', () => {
     expect(m.get('PID-5.1')).toBe('Smith&Jones');
     expect(m.get('PID-11.1')).toBe('Apt 4^B');
