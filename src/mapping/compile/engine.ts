@@ -1,0 +1,148 @@
+/**
+ * @module Runs a compiled message map over one message: instances first (so references can be
+ * resolved), then each resource, its identity (conditional update) and meta; the result is a FHIR
+ * transaction Bundle.
+ */
+import { createHash } from 'node:crypto';
+import type { Bundle, BundleEntry, FhirResource } from 'fhir/r4.js';
+import type { MappableMessage } from '../hl7-shape.js';
+import type { ExplainEntry, MappingResult, MergeInstruction } from '../types.js';
+import { nodeHasValue } from '../v2-path.js';
+import { v2DateTime } from '../datetime.js';
+import type { CompiledEntry, CompiledMessageMap } from './message.js';
+import { prune } from './rules.js';
+import { buildSegmentIndex, segmentFor, type Instance, type MapRun, type Scope } from './runtime.js';
+import { unmappedFields } from './unmapped.js';
+
+export const MAPPING_TAG_SYSTEM = 'https://carebridge.dev/fhir/CodeSystem/mapping';
+
+export interface RunOptions { readonly explain?: boolean; readonly timeZone: string; readonly mappingHash: string }
+
+interface Planned { readonly entry: CompiledEntry; readonly inst: Instance; readonly scope: Scope }
+
+export function runMessageMap(map: CompiledMessageMap, message: MappableMessage, o: RunOptions): MappingResult {
+  const h = message.header;
+  const sender = `${h.sendingApplication}|${h.sendingFacility}`;
+  const instances = new Map<string, Instance[]>();
+  const within = new Map<string, string>();
+  const run: MapRun = {
+    message, event: h.triggerEvent, sender, timeZone: o.timeZone, constants: map.constants,
+    index: buildSegmentIndex(message), instances, within, prefix: '',
+    ...(o.explain ? { explain: [] as ExplainEntry[] } : {}),
+  };
+  const planned = plan(map, run, instances, within);
+  const entries: BundleEntry[] = [];
+  const merges: MergeInstruction[] = [];
+  const meta = {
+    source: `hl7v2://${encodeURIComponent(sender)}/${encodeURIComponent(h.controlId)}`,
+    tag: [{ system: MAPPING_TAG_SYSTEM, code: map.id, version: o.mappingHash }],
+  };
+  for (const p of planned) {
+    const body = (p.entry.build(run, p.scope) ?? {}) as Record<string, unknown>;
+    const identity = identityOf(p, run, body);
+    if (map.merge && p.entry.key === map.merge.from) {
+      const into = planned.find((x) => x.entry.key === map.merge!.into);
+      const intoIdentity = into ? identityOf(into, run, {}) : undefined;
+      if (identity && intoIdentity) merges.push({ resourceType: p.inst.resourceType, fromQuery: identity, intoQuery: intoIdentity });
+      continue;
+    }
+    const resource = (prune(body) ?? {}) as Record<string, unknown>;
+    const out = { resourceType: p.inst.resourceType, ...resource, meta: { ...meta, tag: [...meta.tag] } } as FhirResource;
+    entries.push({
+      fullUrl: p.inst.fullUrl,
+      resource: out,
+      request: identity
+        ? { method: 'PUT', url: `${p.inst.resourceType}?${identity}` }
+        : { method: 'PUT', url: `${p.inst.resourceType}/${stableId(sender, h.controlId, p.inst.key, p.inst.pos)}` },
+    });
+  }
+  if (map.provenance && entries.length) entries.push(provenanceEntry(entries, sender, h.controlId, h.dateTime, run.timeZone, meta));
+  const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: entries };
+  return {
+    bundle, mappingId: map.id, mappingHash: o.mappingHash, merges,
+    unmapped: unmappedFields(message, map.reads),
+    ...(run.explain ? { explain: run.explain } : {}),
+  };
+}
+
+function plan(map: CompiledMessageMap, run: MapRun, instances: Map<string, Instance[]>, within: Map<string, string>): Planned[] {
+  const out: Planned[] = [];
+  const segOfKey = new Map(map.entries.map((e) => [e.key, e.segment]));
+  for (const e of map.entries) {
+    if (e.within) within.set(e.key, e.within);
+    const list: Instance[] = [];
+    instances.set(e.key, list);
+    const positions = run.index.get(e.segment) ?? [];
+    for (const pos of e.foreach ? positions : positions.slice(0, 1)) {
+      const parentSeg = e.within ? segOfKey.get(e.within) : undefined;
+      const parentPos = parentSeg ? nearestBefore(run.index.get(parentSeg), pos) : -1;
+      const inst: Instance = { key: e.key, pos, parentPos, fullUrl: urnFor(run.sender, run.message.header.controlId, e.key, pos), resourceType: e.resourceType };
+      const seg = run.message.segments[pos];
+      let scope: Scope = { seg, pos, node: undefined, inst };
+      if (e.when && !e.when(run, scope)) continue;
+      if (e.field) {
+        const node = e.field(run, scope)[0];
+        if (node === undefined || !nodeHasValue(node)) continue;
+        scope = { seg: segmentFor(run, e.segment, pos), pos, node, inst };
+      }
+      list.push(inst);
+      out.push({ entry: e, inst, scope });
+    }
+  }
+  return out;
+}
+
+function nearestBefore(list: readonly number[] | undefined, pos: number): number {
+  let best = -1;
+  for (const p of list ?? []) if (p <= pos) best = p;
+  return best;
+}
+
+/** `identifier=system|value` (FHIR search escaping), or undefined when the key is missing. */
+function identityOf(p: Planned, run: MapRun, body: Record<string, unknown>): string | undefined {
+  const id = p.entry.identity;
+  if (!id) return undefined;
+  const system = id.system(run, p.scope)[0] as string | undefined;
+  const value = id.value(run, p.scope)[0] as string | undefined;
+  if (value === undefined) return undefined;
+  if (id.addIdentifier) {
+    const list = ((body.identifier ??= []) as Array<{ system?: string; value?: string }>);
+    if (!list.some((i) => i.system === system && i.value === value)) list.unshift({ ...(system ? { system } : {}), value });
+  }
+  return `${id.param}=${queryEscape(system ? `${searchEscape(system)}|${searchEscape(value)}` : `|${searchEscape(value)}`)}`;
+}
+
+const searchEscape = (s: string): string => s.replace(/[\\|,$]/g, (c) => `\\${c}`);
+const queryEscape = (s: string): string => encodeURIComponent(s).replace(/%7C/g, '|').replace(/%3A/g, ':').replace(/%2F/g, '/');
+
+function hashHex(...parts: Array<string | number>): string {
+  return createHash('sha1').update(parts.join('\u0000')).digest('hex');
+}
+
+function urnFor(sender: string, controlId: string, key: string, pos: number): string {
+  const h = hashHex(sender, controlId, key, pos);
+  return `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Used when a resource has no business identifier: the same message always writes the same id. */
+function stableId(sender: string, controlId: string, key: string, pos: number): string {
+  return `cb-${hashHex(sender, controlId, key, pos).slice(0, 32)}`;
+}
+
+function provenanceEntry(entries: BundleEntry[], sender: string, controlId: string, dateTime: string, tz: string, meta: object): BundleEntry {
+  const id = `cb-${hashHex('provenance', sender, controlId).slice(0, 32)}`;
+  return {
+    fullUrl: `urn:uuid:${urnFor(sender, controlId, 'provenance', -1).slice(9)}`,
+    resource: {
+      resourceType: 'Provenance',
+      target: entries.map((e) => ({ reference: e.fullUrl! })),
+      // MSH-7, not the clock: the same message must map to the same bundle (replay-diff, tests).
+      recorded: v2DateTime(dateTime, 'instant', tz) ?? v2DateTime(dateTime, 'dateTime', tz) ?? '1970-01-01T00:00:00Z',
+      activity: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: 'UPDATE' }] },
+      agent: [{ who: { display: sender } }],
+      entity: [{ role: 'source', what: { identifier: { system: 'urn:carebridge:hl7v2:control-id', value: `${sender}|${controlId}` } } }],
+      meta,
+    } as FhirResource,
+    request: { method: 'PUT', url: `Provenance/${id}` },
+  };
+}

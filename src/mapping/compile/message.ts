@@ -1,0 +1,139 @@
+/**
+ * @module A message map (kind: message) with its includes → the compiled entries the engine runs:
+ * per resource key, where its instances come from and a builder for each instance.
+ */
+import type { IdentitySpec, MergeSpec, MessageMapSpec, MessageResourceSpec, SourceRef } from '../types.js';
+import { compileCondition, type Predicate } from './conditions.js';
+import { compileDatatypeBuilder, buildWith, type Builder } from './datatype.js';
+import { fail, specOf, type CompileEnv, type PathContext } from './env.js';
+import { compileNodesReader, type NodesReader } from './read.js';
+import { compileRules } from './rules.js';
+import { compileCases, compileValue, type Producer, type TargetType } from './values.js';
+import type { Identifier } from 'fhir/r4.js';
+
+export interface CompiledIdentity { readonly param: string; readonly system: Producer; readonly value: Producer; readonly addIdentifier: boolean }
+
+export interface CompiledEntry {
+  readonly key: string;
+  readonly mapId: string;
+  readonly resourceType: string;
+  readonly segment: string;
+  readonly foreach: boolean;
+  readonly field?: NodesReader;
+  readonly within?: string;
+  readonly when?: Predicate;
+  readonly build: Builder;
+  readonly identity?: CompiledIdentity;
+  readonly source: SourceRef;
+}
+
+export interface CompiledMessageMap {
+  readonly id: string;
+  readonly match?: { readonly type: string; readonly events: readonly string[] };
+  readonly entries: readonly CompiledEntry[];
+  readonly constants: Readonly<Record<string, string>>;
+  readonly merge?: MergeSpec;
+  readonly provenance: boolean;
+  /** Segment name → fields some rule reads (unmapped-data report). */
+  readonly reads: ReadonlyMap<string, ReadonlySet<number>>;
+  readonly source: SourceRef;
+}
+
+export function compileMessageMap(env: CompileEnv, spec: MessageMapSpec): CompiledMessageMap {
+  env.version = spec.version ?? '2.5';
+  env.reads = new Set();
+  const resources: MessageResourceSpec[] = [];
+  const constants: Record<string, string> = {};
+  collect(env, spec, resources, constants, []);
+  env.keys = new Set(resources.map((r) => r.key));
+  const entries: CompiledEntry[] = [];
+  const seen = new Set<string>();
+  for (const r of resources) {
+    if (seen.has(r.key)) fail(env, r.source, `resource key '${r.key}' is used twice in message map '${spec.id}'`);
+    seen.add(r.key);
+    const e = compileEntry(env, r);
+    if (e) entries.push(e);
+  }
+  for (const e of entries) if (e.within && !seen.has(e.within)) fail(env, e.source, `within: '${e.within}' is not a resource key of '${spec.id}'`);
+  if (spec.merge) for (const k of [spec.merge.from, spec.merge.into]) if (!seen.has(k)) fail(env, spec.source, `merge: '${k}' is not a resource key of '${spec.id}'`);
+  const reads = new Map<string, Set<number>>();
+  for (const r of env.reads) {
+    const [seg, f] = r.split('-');
+    let set = reads.get(seg!);
+    if (!set) reads.set(seg!, (set = new Set()));
+    set.add(Number(f));
+  }
+  return { id: spec.id, match: spec.match, entries, constants, merge: spec.merge, provenance: spec.provenance ?? false, reads, source: spec.source };
+}
+
+function collect(env: CompileEnv, spec: MessageMapSpec, out: MessageResourceSpec[], constants: Record<string, string>, stack: string[]): void {
+  if (stack.includes(spec.id)) {
+    fail(env, spec.source, `include cycle: ${[...stack, spec.id].join(' → ')}`);
+    return;
+  }
+  for (const id of spec.include ?? []) {
+    const inc = specOf(env, id, ['message']);
+    if (!inc) fail(env, spec.source, `include: message map '${id}' does not exist`);
+    else collect(env, inc, out, constants, [...stack, spec.id]);
+  }
+  Object.assign(constants, spec.constants ?? {});
+  out.push(...spec.resources);
+}
+
+function compileEntry(env: CompileEnv, r: MessageResourceSpec): CompiledEntry | undefined {
+  const target = specOf(env, r.map, ['segment', 'datatype']);
+  if (!target) {
+    fail(env, r.source, `map '${r.map}' does not exist (expected a segment or datatype map)`);
+    return undefined;
+  }
+  if (target.kind === 'segment') {
+    if (r.field) fail(env, r.source, `field: is for datatype maps; '${r.map}' is a segment map`);
+    const pc = { kind: 'segment', segment: target.segment } as const;
+    env.reads.add(`${target.segment}-0`);
+    const setters = compileRules(env, target.rules, target.resource, pc);
+    return {
+      key: r.key, mapId: target.id, resourceType: target.resource, segment: target.segment, foreach: r.foreach ?? false, within: r.within,
+      when: r.when ? compileCondition(env, r.when, pc, r.source) : undefined,
+      build: buildWith(setters),
+      identity: target.identity ? compileIdentity(env, target.identity, pc, target.source) : undefined,
+      source: r.source,
+    };
+  }
+  if (!r.field) {
+    fail(env, r.source, `'${r.map}' is a datatype map: give the field it reads (field: PV1-7)`);
+    return undefined;
+  }
+  const segment = r.field.split('-')[0]!;
+  const nodes = compileNodesReader(env, r.field, { kind: 'segment', segment }, r.source);
+  const known = nodes.v2Types;
+  if (known.length && !known.some((t) => /^varies$/i.test(t)) && !known.some((t) => target.v2.includes(t))) fail(env, r.source, `'${r.field}' is ${known.join('/')}, but '${target.id}' reads ${target.v2.join('/')}`);
+  const pc = { kind: 'node', v2Types: target.v2 } as const;
+  return {
+    key: r.key, mapId: target.id, resourceType: target.fhir, segment, foreach: false, field: nodes.read, within: r.within,
+    when: r.when ? compileCondition(env, r.when, { kind: 'segment', segment }, r.source) : undefined,
+    build: compileDatatypeBuilder(env, target, r.source),
+    identity: target.identity ? compileIdentity(env, target.identity, pc, target.source) : undefined,
+    source: r.source,
+  };
+}
+
+function compileIdentity(env: CompileEnv, id: IdentitySpec, pc: PathContext, at: SourceRef): CompiledIdentity {
+  const str = { type: 'string', array: false } as const;
+  const valueOf = (v: NonNullable<IdentitySpec['identifier']>, t: TargetType) => (v.cases ? compileCases(env, v.cases, t, pc, at) : compileValue(env, v, t, pc, at));
+  if (id.identifier) {
+    const produce = valueOf(id.identifier, { type: 'Identifier', array: false });
+    return {
+      param: id.param ?? 'identifier',
+      system: (run, scope) => { const i = produce(run, scope)[0] as Identifier | undefined; return i?.system ? [i.system] : []; },
+      value: (run, scope) => { const i = produce(run, scope)[0] as Identifier | undefined; return i?.value ? [i.value] : []; },
+      addIdentifier: id.addIdentifier ?? false,
+    };
+  }
+  const none: Producer = () => [];
+  return {
+    param: id.param ?? 'identifier',
+    system: id.system ? valueOf(id.system, str) : none,
+    value: id.value ? valueOf(id.value, str) : none,
+    addIdentifier: id.addIdentifier ?? false,
+  };
+}

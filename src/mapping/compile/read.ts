@@ -1,0 +1,137 @@
+/**
+ * @module v2 path → compiled reader. Paths are checked here, at load: the segment and field must
+ * exist in the message map's HL7 version and components must exist in the field's data type.
+ */
+import { dictionaries, findNearestHL7Version, type HL7Version } from 'hl7v2-dictionary';
+import type { SourceRef } from '../types.js';
+import { componentCount, fieldType, fieldTypesAcrossVersions, segmentKnown } from '../v2-definitions.js';
+import { nodeHasValue, parseSegmentPath, parseValuePath, readNode, subNode, type V2Node, type V2Path } from '../v2-path.js';
+import { fail, type CompileEnv, type PathContext } from './env.js';
+import { segmentFor, type MapRun, type Scope } from './runtime.js';
+import type { Hl7Segment } from '../hl7-shape.js';
+
+export type StringReader = (run: MapRun, scope: Scope) => string | undefined;
+export type StringsReader = (run: MapRun, scope: Scope) => string[];
+export type NodesReader = (run: MapRun, scope: Scope) => V2Node[];
+
+interface CheckedPath { readonly path: V2Path; readonly absolute: boolean; readonly v2Types: readonly string[] }
+
+/** Parse + check; undefined (with an error recorded) when the path is wrong. */
+function checkPath(env: CompileEnv, text: string, pc: PathContext, at: SourceRef): CheckedPath | undefined {
+  const path = pc.kind === 'segment' ? parseSegmentPath(String(text)) : parseValuePath(String(text));
+  if (!path) {
+    fail(env, at, `'${text}' is not a v2 path`);
+    return undefined;
+  }
+  if (path.field !== undefined) {
+    const segment = path.segment ?? (pc.kind === 'segment' ? pc.segment : undefined);
+    if (!segment) {
+      fail(env, at, `'${text}': a path inside a datatype map must name its segment (e.g. PID-3) or be a component number`);
+      return undefined;
+    }
+    if (!segmentKnown(env.version, segment)) {
+      fail(env, at, `'${text}': segment ${segment} is not defined in HL7 v${env.version}`);
+      return undefined;
+    }
+    const ft = fieldType(env.version, segment, path.field);
+    if ('error' in ft) {
+      fail(env, at, `'${text}': ${ft.error}`);
+      return undefined;
+    }
+    const count = componentCount(env.version, ft.type);
+    if (path.rest[0] !== undefined && count > 0 && path.rest[0] > count) {
+      fail(env, at, `'${text}': ${ft.type} has ${count} components, not ${path.rest[0]}`);
+      return undefined;
+    }
+    env.reads.add(`${segment}-${path.field}`);
+    // A field's type changed across versions (CE → CWE, IS → CWE): any of them is accepted.
+    const v2Types = path.rest.length === 0 ? [...fieldTypesAcrossVersions(segment, path.field)] : componentTypes(env.version, ft.type, path.rest[0]!);
+    return { path: segment === path.segment ? path : { ...path, segment }, absolute: path.segment !== undefined || pc.kind === 'segment', v2Types };
+  }
+  if (pc.kind !== 'node') return undefined;
+  const count = Math.max(0, ...pc.v2Types.map((t) => componentCount(env.version, t)));
+  if (count > 0 && path.rest[0]! > count) {
+    fail(env, at, `'${text}': ${pc.v2Types.join('/')} has ${count} components, not ${path.rest[0]}`);
+    return undefined;
+  }
+  return { path, absolute: false, v2Types: pc.v2Types.flatMap((t) => componentTypes(env.version, t, path.rest[0]!)) };
+}
+
+function componentTypes(version: string, type: string, component: number): string[] {
+  // hl7v2-dictionary keeps component types on the data type definition
+  return [componentType(version, type, component)].filter((t): t is string => !!t);
+}
+
+function componentType(version: string, type: string, component: number): string | undefined {
+  const d = (dictionaries as Record<string, (typeof dictionaries)[HL7Version] | undefined>)[version] ?? dictionaries[findNearestHL7Version(version as HL7Version)];
+  return d?.types[type]?.fields?.[String(component)]?.type;
+}
+
+function segmentOf(run: MapRun, scope: Scope, p: V2Path): Hl7Segment | undefined {
+  if (!p.segment) return scope.seg;
+  return scope.seg?.name === p.segment && scope.seg ? scope.seg : segmentFor(run, p.segment, scope.pos);
+}
+
+export function compileStringReader(env: CompileEnv, text: string, pc: PathContext, at: SourceRef): StringReader {
+  const c = checkPath(env, text, pc, at);
+  if (!c) return () => undefined;
+  const { path } = c;
+  if (path.field === undefined) return (_run, scope) => readNode(scope.node, path.rest);
+  const field = path.field;
+  const rep = path.rep;
+  const rest = path.rest;
+  return (run, scope) => {
+    const reps = segmentOf(run, scope, path)?.fields[field];
+    if (!reps) return undefined;
+    if (rep !== undefined) return readNode(reps[rep - 1], rest);
+    for (const r of reps) {
+      const v = readNode(r, rest);
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  };
+}
+
+export function compileStringsReader(env: CompileEnv, text: string, pc: PathContext, at: SourceRef): StringsReader {
+  const c = checkPath(env, text, pc, at);
+  if (!c) return () => [];
+  const { path } = c;
+  if (path.field === undefined) return (_run, scope) => { const v = readNode(scope.node, path.rest); return v === undefined ? [] : [v]; };
+  const field = path.field;
+  return (run, scope) => {
+    const reps = segmentOf(run, scope, path)?.fields[field];
+    if (!reps) return [];
+    const out: string[] = [];
+    const list = path.rep !== undefined ? [reps[path.rep - 1]] : reps;
+    for (const r of list) {
+      const v = readNode(r, path.rest);
+      if (v !== undefined) out.push(v);
+    }
+    return out;
+  };
+}
+
+export function compileNodesReader(env: CompileEnv, text: string, pc: PathContext, at: SourceRef): { read: NodesReader; v2Types: readonly string[]; field?: string } {
+  const c = checkPath(env, text, pc, at);
+  if (!c) return { read: () => [], v2Types: [] };
+  const { path } = c;
+  if (path.field === undefined) {
+    return { v2Types: c.v2Types, read: (_run, scope) => { const n = subNode(scope.node, path.rest); return nodeHasValue(n) ? [n!] : []; } };
+  }
+  const field = path.field;
+  return {
+    v2Types: c.v2Types,
+    field: `${path.segment}-${field}`,
+    read: (run, scope) => {
+      const reps = segmentOf(run, scope, path)?.fields[field];
+      if (!reps) return [];
+      const out: V2Node[] = [];
+      const list = path.rep !== undefined ? [reps[path.rep - 1]] : reps;
+      for (const r of list) {
+        const n = path.rest.length ? subNode(r, path.rest) : r;
+        if (nodeHasValue(n)) out.push(n!);
+      }
+      return out;
+    },
+  };
+}

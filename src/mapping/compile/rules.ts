@@ -1,0 +1,94 @@
+/**
+ * @module A rule (`to:` + value) → a setter closure that writes into the object being built.
+ * Target paths are resolved against the FHIR R4 definitions at load; repeating elements collect
+ * every produced value, single ones keep the first.
+ */
+import { resolveFhirPath } from '../fhir-definitions.js';
+import type { RuleSpec } from '../types.js';
+import { compileCondition } from './conditions.js';
+import { fail, type CompileEnv, type PathContext } from './env.js';
+import type { MapRun, Scope } from './runtime.js';
+import { compileValue, type Producer } from './values.js';
+
+export type Setter = (run: MapRun, scope: Scope, target: Record<string, unknown>) => void;
+
+interface Step { readonly name: string; readonly array: boolean; readonly index: number }
+
+export function compileRules(env: CompileEnv, rules: readonly RuleSpec[], baseType: string, pc: PathContext): Setter[] {
+  const out: Setter[] = [];
+  for (const r of rules) {
+    const s = compileRule(env, r, baseType, pc);
+    if (s) out.push(s);
+  }
+  return out;
+}
+
+function compileRule(env: CompileEnv, rule: RuleSpec, baseType: string, pc: PathContext): Setter | undefined {
+  const at = rule.source;
+  const resolved = resolveFhirPath(baseType, rule.to);
+  if (typeof resolved === 'string') {
+    fail(env, at, `to: '${rule.to}': ${resolved}`);
+    return undefined;
+  }
+  const steps: Step[] = rule.to.split('.').map((raw, i) => {
+    const m = /\[(\d+)\]$/.exec(raw);
+    return { name: resolved.steps[i]!.name, array: resolved.steps[i]!.array || !!m, index: m ? Number(m[1]) : -1 };
+  });
+  const target = { type: resolved.type, array: resolved.array && steps[steps.length - 1]!.index < 0, path: rule.to };
+  const produce: Producer = compileValue(env, rule, target, pc, at);
+  const when = rule.when ? compileCondition(env, rule.when, pc, at) : undefined;
+  const label = `${at.file}:${at.line}`;
+  const from = rule.from === undefined ? undefined : String(rule.from);
+  const last = steps[steps.length - 1]!;
+  const parents = steps.slice(0, -1);
+  return (run, scope, obj) => {
+    if (when && !when(run, scope)) return;
+    const values = produce(run, scope);
+    if (values.length === 0) return;
+    let cur = obj;
+    for (const p of parents) cur = child(cur, p);
+    if (last.array && last.index < 0) {
+      const arr = (cur[last.name] ??= []) as unknown[];
+      for (const v of values) arr.push(v);
+    } else if (last.index >= 0) {
+      const arr = (cur[last.name] ??= []) as unknown[];
+      if (arr[last.index] === undefined) arr[last.index] = values[0];
+    } else if (cur[last.name] === undefined) {
+      cur[last.name] = values[0];
+    }
+    if (run.explain) run.explain.push({ resource: scope.inst.resourceType, path: `${run.prefix}${rule.to}`, rule: label, ...(from ? { from } : {}) });
+  };
+}
+
+function child(cur: Record<string, unknown>, step: Step): Record<string, unknown> {
+  if (!step.array) return (cur[step.name] ??= {}) as Record<string, unknown>;
+  const arr = (cur[step.name] ??= []) as Array<Record<string, unknown> | undefined>;
+  const i = step.index < 0 ? 0 : step.index;
+  return (arr[i] ??= {});
+}
+
+/** Drop empty objects/arrays and array holes left by rules that produced nothing. */
+export function prune(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (const v of value) {
+      const p = prune(v);
+      if (p !== undefined) out.push(p);
+    }
+    return out.length ? out : undefined;
+  }
+  if (value !== null && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    let any = false;
+    for (const k of Object.keys(obj)) {
+      const p = prune(obj[k]);
+      if (p === undefined) delete obj[k];
+      else {
+        obj[k] = p;
+        any = true;
+      }
+    }
+    return any ? obj : undefined;
+  }
+  return value === null || value === '' ? undefined : value;
+}

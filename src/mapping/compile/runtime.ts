@@ -1,0 +1,77 @@
+/**
+ * @module What compiled closures see while one message is mapped: the message, its segment index,
+ * the resource instances (for references) and the explain log.
+ */
+import type { CodeMap } from '../codemaps.js';
+import type { Hl7Segment, MappableMessage } from '../hl7-shape.js';
+import type { ExplainEntry } from '../types.js';
+import type { V2Node } from '../v2-path.js';
+
+/** One resource being produced (a message-map entry, possibly one of several for `foreach`). */
+export interface Instance {
+  readonly key: string;
+  readonly pos: number;
+  /** Position of the parent instance's segment (for `within`). */
+  readonly parentPos: number;
+  readonly fullUrl: string;
+  readonly resourceType: string;
+}
+
+export interface MapRun {
+  readonly message: MappableMessage;
+  readonly event: string;
+  readonly sender: string;
+  readonly timeZone: string;
+  readonly constants: Readonly<Record<string, string>>;
+  readonly index: ReadonlyMap<string, readonly number[]>;
+  readonly instances: ReadonlyMap<string, readonly Instance[]>;
+  /** `within` relation per key (child key → parent key). */
+  readonly within: ReadonlyMap<string, string>;
+  explain?: ExplainEntry[];
+  /** Label of the element being built, for explain entries (only kept when explaining). */
+  prefix: string;
+}
+
+/** Where relative paths point: a segment, or a value node inside one. */
+export interface Scope {
+  readonly seg: Hl7Segment | undefined;
+  readonly pos: number;
+  readonly node: V2Node | undefined;
+  readonly inst: Instance;
+}
+
+export function buildSegmentIndex(message: MappableMessage): Map<string, number[]> {
+  const index = new Map<string, number[]>();
+  message.segments.forEach((s, i) => {
+    const list = index.get(s.name);
+    if (list) list.push(i);
+    else index.set(s.name, [i]);
+  });
+  return index;
+}
+
+/**
+ * The occurrence of `name` an absolute path means from position `pos`: the current segment, else
+ * the nearest one before it (the OBR of an OBX), else the first in the message.
+ */
+export function segmentFor(run: MapRun, name: string, pos: number): Hl7Segment | undefined {
+  const list = run.index.get(name);
+  if (!list) return undefined;
+  let best = list[0]!;
+  for (const p of list) {
+    if (p <= pos) best = p;
+    else break;
+  }
+  return run.message.segments[best];
+}
+
+/** Fully resolved references from the current instance to the instances of `key`. */
+export function refsFor(run: MapRun, key: string, from: Instance): readonly Instance[] {
+  const target = run.instances.get(key) ?? [];
+  if (target.length <= 1) return target;
+  if (run.within.get(key) === from.key) return target.filter((t) => t.parentPos === from.pos);
+  if (run.within.get(from.key) === key) return target.filter((t) => t.pos === from.parentPos);
+  return target;
+}
+
+export type CodeMaps = ReadonlyMap<string, CodeMap>;

@@ -1,0 +1,44 @@
+/**
+ * @module The unmapped-data report: populated fields no rule of the message map reads, segments
+ * it does not map at all, and Z-segments — how silent data loss is caught.
+ */
+import type { MappableMessage } from '../hl7-shape.js';
+import type { UnmappedField } from '../types.js';
+import { nodeHasValue } from '../v2-path.js';
+
+/** Segments the intake consumes itself (routing, ACK), never reported. */
+const ENVELOPE = new Set(['MSH', 'BHS', 'BTS', 'FHS', 'FTS']);
+
+export function unmappedFields(message: MappableMessage, reads: ReadonlyMap<string, ReadonlySet<number>>): UnmappedField[] {
+  const out: UnmappedField[] = [];
+  const occurrence = new Map<string, number>();
+  for (const seg of message.segments) {
+    const n = (occurrence.get(seg.name) ?? 0) + 1;
+    occurrence.set(seg.name, n);
+    if (ENVELOPE.has(seg.name)) continue;
+    if (seg.name.startsWith('Z')) {
+      if (hasData(seg.fields)) out.push({ segment: seg.name, occurrence: n, reason: 'z-segment' });
+      continue;
+    }
+    const read = reads.get(seg.name);
+    if (!read) {
+      if (hasData(seg.fields)) out.push({ segment: seg.name, occurrence: n, reason: 'segment-not-mapped' });
+      continue;
+    }
+    for (let f = 1; f < seg.fields.length; f++) {
+      if (!read.has(f) && nodeHasValue(seg.fields[f] as never)) out.push({ segment: seg.name, occurrence: n, field: f, reason: 'field-not-read' });
+    }
+  }
+  return out;
+}
+
+function hasData(fields: MappableMessage['segments'][number]['fields']): boolean {
+  for (let f = 1; f < fields.length; f++) if (nodeHasValue(fields[f] as never)) return true;
+  return false;
+}
+
+/** `PID-13`, `ZPI`, `NTE[2]` — one line per unmapped item. */
+export function formatUnmapped(u: UnmappedField): string {
+  const seg = u.occurrence > 1 ? `${u.segment}[${u.occurrence}]` : u.segment;
+  return u.field !== undefined ? `${seg}-${u.field}` : seg;
+}

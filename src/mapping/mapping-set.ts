@@ -1,0 +1,65 @@
+/**
+ * @module A loaded, compiled mapping set: picks the message map for a message (MSH-9) and runs it.
+ */
+import { CarebridgeError, normalizeError } from '../errors/index.js';
+import { runMessageMap } from './compile/engine.js';
+import type { CompiledMessageMap } from './compile/message.js';
+import type { MappableMessage } from './hl7-shape.js';
+import type { LoadedMappings } from './loader.js';
+import type { MappingResult } from './types.js';
+
+export interface MapOptions {
+  readonly explain?: boolean;
+  /** Use this message map instead of the one MSH-9 selects. */
+  readonly mapping?: string;
+}
+
+export interface MappingSet {
+  readonly hash: string;
+  readonly loadedAt: Date;
+  readonly messageMaps: ReadonlyArray<{ id: string; type?: string; events: readonly string[] }>;
+  /** The message map for a type/event, if any. */
+  mappingFor(type: string, event: string): string | undefined;
+  /** Throws CB_ERR_MAP_NOT_FOUND (no map) or CB_ERR_MAP_FAILED. */
+  mapMessage(message: MappableMessage, o?: MapOptions): MappingResult;
+  timeZoneFor(sender: string): string;
+}
+
+export function createMappingSet(loaded: LoadedMappings): MappingSet {
+  const byKey = new Map<string, CompiledMessageMap>();
+  const byId = new Map<string, CompiledMessageMap>();
+  for (const m of loaded.messageMaps) {
+    byId.set(m.id, m);
+    for (const ev of m.match!.events) byKey.set(`${m.match!.type}^${ev}`, m);
+  }
+  const senders = loaded.senders;
+  const zoneCache = new Map<string, string>();
+  const timeZoneFor = (sender: string): string => {
+    let z = zoneCache.get(sender);
+    if (z) return z;
+    const app = sender.split('|')[0]!;
+    z = senders?.senders[sender]?.timezone ?? senders?.senders[app]?.timezone ?? senders?.defaultTimezone ?? 'UTC';
+    zoneCache.set(sender, z);
+    return z;
+  };
+  return {
+    hash: loaded.hash,
+    loadedAt: new Date(),
+    messageMaps: loaded.messageMaps.map((m) => ({ id: m.id, type: m.match?.type, events: m.match?.events ?? [] })),
+    mappingFor: (type, event) => byKey.get(`${type}^${event}`)?.id,
+    timeZoneFor,
+    mapMessage(message, o = {}) {
+      const h = message.header;
+      const map = o.mapping ? byId.get(o.mapping) : byKey.get(`${h.messageType}^${h.triggerEvent}`);
+      if (!map) {
+        throw new CarebridgeError('CB_ERR_MAP_NOT_FOUND', o.mapping ? `no message map '${o.mapping}'` : `no mapping for ${h.messageType}^${h.triggerEvent}`);
+      }
+      try {
+        return runMessageMap(map, message, { explain: o.explain, timeZone: timeZoneFor(`${h.sendingApplication}|${h.sendingFacility}`), mappingHash: loaded.hash });
+      } catch (err) {
+        const e = normalizeError(err);
+        throw new CarebridgeError('CB_ERR_MAP_FAILED', `mapping '${map.id}' failed for control id ${h.controlId}: ${e.code === 'CB_ERR_INTERNAL' ? (err as Error).message : e.message}`, { cause: err });
+      }
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * @module v2 paths in mapping files and their compiled readers.
+ *
+ * Absolute: `PID-3`, `PID-3[2].4.1` (repetition 2, component 4, sub-component 1), `OBX-5`.
+ * Relative to the current segment: `3`, `3.1`. Relative to a datatype value: `4` or `4.1`
+ * (component, sub-component) — or, when the value is itself a component, `1` = sub-component 1.
+ */
+import type { Hl7Segment } from './hl7-shape.js';
+
+export interface V2Path {
+  readonly segment?: string;
+  /** Field number (segment context) — undefined for datatype-relative paths. */
+  readonly field?: number;
+  /** 1-based repetition, when explicitly given. */
+  readonly rep?: number;
+  /** Further positions: component, sub-component. */
+  readonly rest: readonly number[];
+  readonly text: string;
+}
+
+const ABSOLUTE = /^([A-Z][A-Z0-9]{2})-(\d+)(?:\[(\d+)\])?((?:\.\d+){0,2})$/;
+const RELATIVE = /^(\d+)(?:\[(\d+)\])?((?:\.\d+){0,2})$/;
+
+/** Parse in segment context (a bare number is a field). */
+export function parseSegmentPath(text: string): V2Path | undefined {
+  const a = ABSOLUTE.exec(text);
+  if (a) return { segment: a[1], field: Number(a[2]), rep: a[3] ? Number(a[3]) : undefined, rest: rest(a[4]!), text };
+  const r = RELATIVE.exec(text);
+  if (r) return { field: Number(r[1]), rep: r[2] ? Number(r[2]) : undefined, rest: rest(r[3]!), text };
+  return undefined;
+}
+
+/** Parse in datatype context (a bare number is a component). */
+export function parseValuePath(text: string): V2Path | undefined {
+  if (ABSOLUTE.test(text)) return parseSegmentPath(text);
+  const r = /^(\d+)((?:\.\d+){0,1})$/.exec(text);
+  if (!r) return undefined;
+  return { rest: [Number(r[1]), ...rest(r[2]!)], text };
+}
+
+const rest = (s: string): number[] => (s ? s.slice(1).split('.').map(Number) : []);
+
+/**
+ * A value node: a field repetition (components of sub-components), one component
+ * (sub-components), or a plain string.
+ */
+export type V2Node = readonly (readonly string[])[] | readonly string[] | string;
+
+/** Read a string at `positions` (1-based) inside a node; the first sub-item when positions run out. */
+export function readNode(node: V2Node | undefined, positions: readonly number[]): string | undefined {
+  let cur: unknown = node;
+  for (const p of positions) {
+    if (typeof cur === 'string') return p === 1 ? nonEmpty(cur) : undefined;
+    if (!Array.isArray(cur)) return undefined;
+    cur = cur[p - 1];
+  }
+  while (Array.isArray(cur)) cur = cur[0];
+  return typeof cur === 'string' ? nonEmpty(cur) : undefined;
+}
+
+/** The node at `positions` (for applying a datatype map to a component). */
+export function subNode(node: V2Node | undefined, positions: readonly number[]): V2Node | undefined {
+  let cur: unknown = node;
+  for (const p of positions) {
+    if (typeof cur === 'string') return p === 1 ? cur : undefined;
+    if (!Array.isArray(cur)) return undefined;
+    cur = cur[p - 1];
+  }
+  return cur as V2Node | undefined;
+}
+
+/** Empty, the HL7 null `""` and blank values count as absent; surrounding blanks are dropped. */
+function nonEmpty(s: string): string | undefined {
+  if (s === '' || s === '""') return undefined;
+  if (s.charCodeAt(0) > 32 && s.charCodeAt(s.length - 1) > 32) return s;
+  const t = s.trim();
+  return t === '' ? undefined : t;
+}
+
+/** Repetitions of a field of a segment (HL7 numbering; MSH-1/MSH-2 are single strings). */
+export function fieldRepetitions(segment: Hl7Segment | undefined, field: number): readonly (readonly (readonly string[])[])[] {
+  if (!segment) return [];
+  const f = segment.fields[field];
+  return f ?? [];
+}
+
+/** Is a node non-empty anywhere? */
+export function nodeHasValue(node: V2Node | undefined): boolean {
+  if (node === undefined) return false;
+  if (typeof node === 'string') return node !== '';
+  return (node as readonly unknown[]).some((n) => nodeHasValue(n as V2Node));
+}
