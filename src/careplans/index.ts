@@ -11,3 +11,6 @@ export { createScheduler, claimDue, type Scheduler, type SchedulerDeps, type Swe
 export { startCareplanWorkers, runPlanner, tickBookkeeping, PLANNER_CONSUMER, type CareplanWorkers, type CareplanWorkerDeps } from './workers.js';
 export { classifyReply, replyContent } from './triage-classify.js';
 export type { CareplanStore, ChangeEntry, ConsumeChangeFeed, MayContact, ContactDecision } from './store-port.js';
+export { createCareplanService, type CareplanService, type CareplanServiceOptions } from './careplan-service.js';
+export { careplanRoutes, planDefinitionApply, type CareplanRoutesOptions } from './plan-definition-apply.js';
+export { toPlanDefinition } from './plan-definition-resource.js';

@@ -76,6 +76,7 @@ export function startCareplanWorkers(deps: CareplanWorkerDeps): CareplanWorkers 
   let stopped = false;
   let planning: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let wake: (() => void) | undefined;
 
   const pollLoop = async () => {
     while (!stopped) {
@@ -85,7 +86,10 @@ export function startCareplanWorkers(deps: CareplanWorkerDeps): CareplanWorkers 
       } catch (err) {
         logger.error({ err }, 'care-plan planner batch failed; retrying');
       }
-      await new Promise<void>((resolve) => (timer = setTimeout(resolve, deps.pollMs ?? 500)));
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        timer = setTimeout(resolve, deps.pollMs ?? 500);
+      });
     }
   };
   planning = pollLoop();
@@ -114,6 +118,7 @@ export function startCareplanWorkers(deps: CareplanWorkerDeps): CareplanWorkers 
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      wake?.();
       await task.destroy();
       await planning;
       planning = undefined;

@@ -3,6 +3,7 @@
  * at boot and passed down. A bad value stops the server with one line naming the variable.
  */
 import { Ajv } from 'ajv';
+import cron from 'node-cron';
 import { CarebridgeError } from '../errors/index.js';
 
 /** Every environment variable carebridge reads, with its default. Documented in README. */
@@ -36,6 +37,7 @@ const ENV_SCHEMA = {
     DEDUP_WINDOW_DAYS: { type: 'integer', minimum: 0, default: 7 },
     RAW_RETENTION_DAYS: { type: 'integer', minimum: 0, default: 0, description: '0 keeps raw bodies forever' },
     SCHEDULER_CRON: { type: 'string', minLength: 9, default: '* * * * *' },
+    CAREPLAN_DEFAULT_TIMEZONE: { type: 'string', minLength: 1, default: 'UTC', description: 'IANA zone for quiet hours when neither the patient nor the plan file names one' },
     CRM_WEBHOOK_URL: { type: 'string', pattern: '^https?://' },
     CRM_WEBHOOK_SECRET: { type: 'string', minLength: 8 },
     WORKERS: { type: 'string', enum: ['on', 'off'], default: 'on', description: 'background consumers in this process' },
@@ -54,7 +56,7 @@ export interface Config {
   readonly auth: { readonly enabled: boolean; readonly adminToken?: string };
   readonly logLevel: string;
   readonly intake: { readonly dedupWindowDays: number; readonly rawRetentionDays: number; readonly sendersFile?: string; readonly maxAttempts: number; readonly backoffMs: number };
-  readonly scheduler: { readonly cron: string };
+  readonly scheduler: { readonly cron: string; readonly defaultTimeZone: string };
   readonly crmWebhook?: { readonly url: string; readonly secret: string };
   readonly workers: boolean;
 }
@@ -86,6 +88,14 @@ export function loadConfig(env: Env = process.env): Config {
   if ((str('CRM_WEBHOOK_URL') === undefined) !== (str('CRM_WEBHOOK_SECRET') === undefined)) {
     throw new CarebridgeError('CB_ERR_CONFIG', 'invalid environment variable CRM_WEBHOOK_SECRET: CRM_WEBHOOK_URL and CRM_WEBHOOK_SECRET must be set together');
   }
+  if (!cron.validate(str('SCHEDULER_CRON')!)) {
+    throw new CarebridgeError('CB_ERR_CONFIG', `invalid environment variable SCHEDULER_CRON=${JSON.stringify(str('SCHEDULER_CRON'))}: not a cron expression`);
+  }
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: str('CAREPLAN_DEFAULT_TIMEZONE') });
+  } catch {
+    throw new CarebridgeError('CB_ERR_CONFIG', `invalid environment variable CAREPLAN_DEFAULT_TIMEZONE=${JSON.stringify(str('CAREPLAN_DEFAULT_TIMEZONE'))}: not an IANA time zone`);
+  }
   return {
     http: { port: num('PORT'), host: str('HOST')!, bodyLimit: num('BODY_LIMIT_BYTES'), rateLimitPerMinute: num('RATE_LIMIT_PER_MINUTE'), publicBaseUrl: str('PUBLIC_BASE_URL') },
     mllp: {
@@ -97,7 +107,7 @@ export function loadConfig(env: Env = process.env): Config {
     auth: { enabled: str('CAREBRIDGE_AUTH') === 'on', adminToken: str('CAREBRIDGE_ADMIN_TOKEN') },
     logLevel: str('LOG_LEVEL')!,
     intake: { dedupWindowDays: num('DEDUP_WINDOW_DAYS'), rawRetentionDays: num('RAW_RETENTION_DAYS'), sendersFile: str('HL7_SENDERS_FILE'), maxAttempts: num('HL7_MAX_ATTEMPTS'), backoffMs: num('HL7_RETRY_BACKOFF_MS') },
-    scheduler: { cron: str('SCHEDULER_CRON')! },
+    scheduler: { cron: str('SCHEDULER_CRON')!, defaultTimeZone: str('CAREPLAN_DEFAULT_TIMEZONE')! },
     crmWebhook: str('CRM_WEBHOOK_URL') ? { url: str('CRM_WEBHOOK_URL')!, secret: str('CRM_WEBHOOK_SECRET')! } : undefined,
     workers: str('WORKERS') === 'on',
   };

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { installAuth } from '../auth/index.js';
 import { fhirRoutes } from '../fhir/index.js';
+import { careplanRoutes } from '../careplans/index.js';
 import { DASHBOARD_PUBLIC_PATHS, dashboardRoutes, healthRoutes, metricsRoutes } from '../ops/index.js';
 import type { Runtime } from './runtime.js';
 
@@ -10,6 +11,8 @@ export async function registerRooms(app: FastifyInstance, runtime: Runtime): Pro
   // `auth.policyFor` / `auth.onAccess` are what the fhir plugin takes (FhirRoutesOptions).
   const auth = await installAuth(app, { runtime, store: runtime.store, extraPublicPaths: DASHBOARD_PUBLIC_PATHS });
   await app.register(fhirRoutes, { prefix: '/fhir', store: runtime.store, policyFor: auth.policyFor, onAccess: auth.onAccess });
+  // PlanDefinition/$apply: a more specific route than the FHIR plugin's wildcard.
+  await app.register(careplanRoutes, { service: runtime.careplans, policyFor: auth.policyFor, onAccess: auth.onAccess });
   await app.register(healthRoutes, { runtime });
   await app.register(metricsRoutes, { metrics: runtime.metrics });
   await app.register(dashboardRoutes);

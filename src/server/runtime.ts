@@ -2,11 +2,13 @@
  * @module The composition root: opens the database, runs every room's migrations, and builds the
  * services the rooms share. Services are passed down explicitly; nothing is an ambient singleton.
  */
+import { join } from 'node:path';
 import { openDatabase, runMigrations, type Database, type Migration } from '../db/index.js';
 import type { Logger } from '../logging/index.js';
 import { createMetrics, type Metrics } from '../metrics/index.js';
-import { authMigrations } from '../auth/index.js';
+import { authMigrations, createConsentService } from '../auth/index.js';
 import { createFhirStore, fhirMigrations, searchMigrations, type FhirStore } from '../fhir/index.js';
+import { careplanMigrations, createCareplanService, type CareplanService } from '../careplans/index.js';
 import { createHl7v2Service, hl7v2Migrations, type Hl7v2Service } from '../hl7v2/index.js';
 import type { Config } from './config.js';
 
@@ -22,13 +24,15 @@ export interface Runtime {
   readonly stoppers: Array<() => Promise<void>>;
   /** The one FHIR store every room writes through. */
   readonly store: FhirStore;
+  /** Care-plan definitions, planner + scheduler workers (started by startServer), $apply. */
+  readonly careplans: CareplanService;
   /** HL7 v2 intake: MLLP listener, inbox, worker, routes (started by startServer). */
   readonly hl7v2: Hl7v2Service;
 }
 
 /** All rooms' migrations. Each room owns its number range (see src/db/migrations.ts). */
 export function allMigrations(): Migration[] {
-  return [...fhirMigrations, ...searchMigrations, ...authMigrations, ...hl7v2Migrations];
+  return [...fhirMigrations, ...searchMigrations, ...authMigrations, ...hl7v2Migrations, ...careplanMigrations];
 }
 
 export interface CreateRuntimeOptions {
@@ -58,7 +62,15 @@ export async function createRuntime({ config, logger, database }: CreateRuntimeO
   const metrics = createMetrics();
   const store = createFhirStore({ db: db.db, logger, metrics });
   const hl7v2 = createHl7v2Service({ db: db.db, logger, metrics, mllp: config.mllp, intake: config.intake });
-  return { config, database: db, logger, metrics, migrations, stoppers: [], store, hl7v2 };
+  const consent = createConsentService({ store });
+  const careplans = await createCareplanService({
+    db: db.db, store, logger, metrics,
+    plansDir: join(config.mappingsDir, 'careplans'),
+    defaultTimeZone: config.scheduler.defaultTimeZone,
+    cron: config.scheduler.cron,
+    mayContact: (patientRef, purpose, channel, at) => consent.mayContact(patientRef, purpose, channel, at),
+  });
+  return { config, database: db, logger, metrics, migrations, stoppers: [() => careplans.close()], store, hl7v2, careplans };
 }
 
 export async function closeRuntime(runtime: Runtime): Promise<void> {

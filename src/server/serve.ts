@@ -33,6 +33,8 @@ export async function startServer(config: Config, logger: Logger, options: Start
     await app.listen({ port: config.http.port, host: config.http.host });
     mllpPort = await runtime.hl7v2.startMllp();
     if (config.workers) runtime.hl7v2.startWorker();
+    // Care-plan planner (change-feed consumer) + node-cron scheduler; stopped by closeRuntime.
+    if (config.workers) runtime.careplans.startWorkers();
   } catch (err) {
     await runtime.hl7v2.stop();
     await app?.close();
