@@ -2,6 +2,7 @@
 import { loadConfig, createRuntime, closeRuntime, serveFromEnvironment } from '../server/index.js';
 import { createLogger } from '../logging/index.js';
 import { authCommands } from '../auth/index.js';
+import { sendSample } from './send-sample.js';
 
 export interface CliCommand {
   readonly name: string;
@@ -42,4 +43,4 @@ const authCli = authCommands({
   },
 });
 
-export const commands: CliCommand[] = [serve, migrate, ...authCli];
+export const commands: CliCommand[] = [serve, migrate, ...authCli, sendSample];
