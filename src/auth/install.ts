@@ -125,7 +125,10 @@ export async function installAuth(app: FastifyInstance, options: InstallAuthOpti
 
   async function gate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const url = request.routeOptions.url;
-    if (url === undefined || publicPaths.has(url)) return; // unmatched → the 404 handler; public → open
+    if (url === undefined) return; // unmatched → the 404 handler
+    // Public by route pattern, or by exact path under a wildcard route (the fhir plugin serves
+    // /fhir/* — only the literal path /fhir/metadata is public there, no encodings or variants).
+    if (publicPaths.has(url) || (!url.includes(':') && publicPaths.has(request.url.split('?')[0]!))) return;
     let principal: Principal | undefined;
     try {
       principal = await authenticator.authenticate(request.headers);
