@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { CarebridgeError, type ErrorDetail } from '../../errors/index.js';
 import { DEFAULT_DELIMITERS, encodingCharacters } from '../er7/delimiters.js';
 import { encodeEscapes } from '../er7/escape.js';
-import { Er7Message } from '../er7/message.js';
 import type { Delimiters, Hl7Message, MshHeader } from '../er7/types.js';
 import { TABLE_0357 } from './table-0357.js';
 
@@ -61,14 +60,19 @@ function asciiText(s: string): string {
   return s.replace(/[^\x20-\x7e\n]/g, '?').slice(0, 400);
 }
 
+function isMessage(x: Hl7Message | MshHeader): x is Hl7Message {
+  return 'segments' in x && 'header' in x && 'delimiters' in x;
+}
+
 export function buildAck(original: Hl7Message | MshHeader, code: AckCode, o: AckOptions = {}): string {
-  const isMessage = original instanceof Er7Message;
-  const h: MshHeader = isMessage ? original.header : (original as MshHeader);
-  const d: Delimiters = isMessage ? original.delimiters : DEFAULT_DELIMITERS;
+  const message = isMessage(original) ? original : undefined;
+  const h: MshHeader = message ? message.header : (original as MshHeader);
+  const d: Delimiters = message ? message.delimiters : DEFAULT_DELIMITERS;
+  const originalMsh = message?.segments[0];
   const version = h.version || '2.5';
   const enc = (v: string): string => encodeEscapes(v, d);
   // Mirror the whole HD fields when we have them (namespace^universal id^type), swapped.
-  const mshField = (n: number, fallback: string): string => (isMessage ? (original.segments[0]!.rawField(n)) : enc(fallback));
+  const mshField = (n: number, fallback: string): string => (originalMsh ? originalMsh.rawField(n) : enc(fallback));
   const trigger = h.triggerEvent ? d.component + enc(h.triggerEvent) : '';
   const type = versionAtLeast(version, '2.3.1') ? `ACK${trigger}${trigger ? d.component : d.component + d.component}ACK` : `ACK${trigger}`;
   const msh = [

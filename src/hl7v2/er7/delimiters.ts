@@ -22,6 +22,8 @@ function parseError(diagnostics: string, location: string): CarebridgeError {
  * (truncation). Throws CB_ERR_HL7_PARSE with an ERR-2 location when they are missing or unusable.
  */
 export function readDelimiters(text: string, start = 0, segmentName = 'MSH'): Delimiters {
+  // Nearly every sender uses the defaults: skip the checks (and the allocation) for them.
+  if (text.startsWith('|^~\\&|', start + 3)) return DEFAULT_DELIMITERS;
   const field = text.charAt(start + 3);
   if (field === '' || !isDelimiterChar(field)) {
     return throwIt(parseError(`${segmentName}-1 (field separator) is missing or not a valid delimiter`, `${segmentName}^1^1`));
