@@ -36,6 +36,7 @@ export async function enqueueOutbound(trx: AnyDb, rows: OutboxInsert | readonly 
         change_seq: r.changeSeq ?? null,
         payload: JSON.stringify(r.payload),
         committed_at: r.committedAt ?? null,
+        ...(r.deadReason ? { status: 'dead', last_error: clip(r.deadReason, 500) } : {}),
       })),
     )
     .onConflict((oc) => oc.columns(['destination', 'idempotency_key']).doNothing())

@@ -23,6 +23,8 @@ export interface OutboxInsert {
   readonly changeSeq?: number;
   /** When the change that caused this row was committed (for commit → delivery lag). */
   readonly committedAt?: Date;
+  /** Set when the row cannot be sent at all (its payload failed to build): stored dead, visible to the admin. */
+  readonly deadReason?: string;
 }
 
 /** A claimed row, handed to a channel. */

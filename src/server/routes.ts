@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { installAuth } from '../auth/index.js';
 import { fhirRoutes } from '../fhir/index.js';
 import { careplanRoutes } from '../careplans/index.js';
+import { outboundAdminRoutes } from '../outbound/index.js';
 import { DASHBOARD_PUBLIC_PATHS, dashboardRoutes, healthRoutes, metricsRoutes } from '../ops/index.js';
 import type { Runtime } from './runtime.js';
 
@@ -13,6 +14,7 @@ export async function registerRooms(app: FastifyInstance, runtime: Runtime): Pro
   await app.register(fhirRoutes, { prefix: '/fhir', store: runtime.store, policyFor: auth.policyFor, onAccess: auth.onAccess });
   // PlanDefinition/$apply: a more specific route than the FHIR plugin's wildcard.
   await app.register(careplanRoutes, { service: runtime.careplans, policyFor: auth.policyFor, onAccess: auth.onAccess });
+  await app.register(outboundAdminRoutes, { db: runtime.database.db, outbound: runtime.outbound });
   await app.register(healthRoutes, { runtime });
   await app.register(metricsRoutes, { metrics: runtime.metrics });
   await app.register(dashboardRoutes);

@@ -10,6 +10,7 @@ import { authMigrations, createConsentService } from '../auth/index.js';
 import { createFhirStore, fhirMigrations, searchMigrations, type FhirStore } from '../fhir/index.js';
 import { careplanMigrations, createCareplanService, type CareplanService } from '../careplans/index.js';
 import { createHl7v2Service, hl7v2Migrations, type Hl7v2Service } from '../hl7v2/index.js';
+import { createOutboundService, outboundMigrations, type OutboundService } from '../outbound/index.js';
 import type { Config } from './config.js';
 
 export interface Runtime {
@@ -28,11 +29,13 @@ export interface Runtime {
   readonly careplans: CareplanService;
   /** HL7 v2 intake: MLLP listener, inbox, worker, routes (started by startServer). */
   readonly hl7v2: Hl7v2Service;
+  /** Outbound rules, change-feed consumer, outbox delivery workers (started by startServer when config.workers). */
+  readonly outbound: OutboundService;
 }
 
 /** All rooms' migrations. Each room owns its number range (see src/db/migrations.ts). */
 export function allMigrations(): Migration[] {
-  return [...fhirMigrations, ...searchMigrations, ...authMigrations, ...hl7v2Migrations, ...careplanMigrations];
+  return [...fhirMigrations, ...searchMigrations, ...authMigrations, ...hl7v2Migrations, ...careplanMigrations, ...outboundMigrations];
 }
 
 export interface CreateRuntimeOptions {
@@ -70,7 +73,13 @@ export async function createRuntime({ config, logger, database }: CreateRuntimeO
     cron: config.scheduler.cron,
     mayContact: (patientRef, purpose, channel, at) => consent.mayContact(patientRef, purpose, channel, at),
   });
-  return { config, database: db, logger, metrics, migrations, stoppers: [() => careplans.close()], store, hl7v2, careplans };
+  const outbound = await createOutboundService({
+    db: db.db, store, logger, metrics,
+    rulesDir: join(config.mappingsDir, 'outbound'),
+    // Rule files may name any variable (${HEALTH_CLOUD_URL}); the CRM webhook pair comes validated from config.
+    vars: { ...process.env, CRM_WEBHOOK_URL: config.crmWebhook?.url, CRM_WEBHOOK_SECRET: config.crmWebhook?.secret },
+  });
+  return { config, database: db, logger, metrics, migrations, stoppers: [() => careplans.close(), () => outbound.stop()], store, hl7v2, careplans, outbound };
 }
 
 export async function closeRuntime(runtime: Runtime): Promise<void> {

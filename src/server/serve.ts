@@ -35,6 +35,8 @@ export async function startServer(config: Config, logger: Logger, options: Start
     if (config.workers) runtime.hl7v2.startWorker();
     // Care-plan planner (change-feed consumer) + node-cron scheduler; stopped by closeRuntime.
     if (config.workers) runtime.careplans.startWorkers();
+    // Outbound change-feed consumer + outbox delivery workers; stopped by closeRuntime.
+    if (config.workers) runtime.outbound.start();
   } catch (err) {
     await runtime.hl7v2.stop();
     await app?.close();
