@@ -8,3 +8,4 @@ export { decodeEscapes, encodeEscapes } from './escape.js';
 export { parsePath, parseFieldPath, type Hl7Path, type FieldPath } from './path.js';
 export { Er7Message } from './message.js';
 export { Er7Segment } from './segment.js';
+export { serializeSegment, serializeMessage, type FieldValue } from './serialize.js';
