@@ -47,3 +47,7 @@ export function componentCount(version: string, type: string): number {
   }
   return max;
 }
+
+export function fieldDescription(version: string, segment: string, field: number): string | undefined {
+  return dictionary(version)?.segments[segment]?.fields[String(field)]?.desc;
+}

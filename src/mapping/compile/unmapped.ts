@@ -5,6 +5,7 @@
 import type { MappableMessage } from '../hl7-shape.js';
 import type { UnmappedField } from '../types.js';
 import { nodeHasValue } from '../v2-path.js';
+import { fieldDescription } from '../v2-definitions.js';
 
 /** Segments the intake consumes itself (routing, ACK), never reported. */
 const ENVELOPE = new Set(['MSH', 'BHS', 'BTS', 'FHS', 'FTS']);
@@ -26,10 +27,22 @@ export function unmappedFields(message: MappableMessage, reads: ReadonlyMap<stri
       continue;
     }
     for (let f = 1; f < seg.fields.length; f++) {
+      if (f === 1 && isBookkeepingField(seg.name)) continue;
       if (!read.has(f) && nodeHasValue(seg.fields[f] as never)) out.push({ segment: seg.name, occurrence: n, field: f, reason: 'field-not-read' });
     }
   }
   return out;
+}
+
+const bookkeeping = new Map<string, boolean>();
+/** Field 1 that is a Set ID (PID-1, OBX-1 …) or EVN-1 (repeats MSH-9.2) carries no data to lose. */
+function isBookkeepingField(segment: string): boolean {
+  let b = bookkeeping.get(segment);
+  if (b === undefined) {
+    b = segment === 'EVN' || /^set ?id/i.test(fieldDescription('2.5', segment, 1) ?? '');
+    bookkeeping.set(segment, b);
+  }
+  return b;
 }
 
 function hasData(fields: MappableMessage['segments'][number]['fields']): boolean {
