@@ -50,6 +50,16 @@ describe('parseBatch', () => {
     expect(r.items[0]!.raw).toBeInstanceOf(Uint8Array);
   });
 
+  it('splits a large stream in linear time (CR-only and LF-only)', () => {
+    const one = msh('L');
+    for (const sep of ['\r', '\n']) {
+      const big = one.replace(/\r/g, sep).repeat(20_000);
+      const r = parseBatch(big);
+      expect(r.messages).toHaveLength(20_000);
+      expect(r.errors).toEqual([]);
+    }
+  });
+
   it('reports input with no message at all', () => {
     expect(parseBatch('').errors[0]?.code).toBe('CB_ERR_HL7_NO_MSH');
     expect(parseBatch('\x00garbage\r').errors[0]?.code).toBe('CB_ERR_HL7_NO_MSH');

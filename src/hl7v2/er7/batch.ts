@@ -42,6 +42,10 @@ interface Marker { readonly pos: number; readonly kind: string }
 function findMarkers(text: string, from: number): Marker[] {
   const out: Marker[] = [];
   let pos = from;
+  // Next CR / LF positions, re-searched only once passed: one indexOf per terminator per line would
+  // rescan to the end of the input for a file that uses only the other one (quadratic).
+  let cr = text.indexOf('\r', pos);
+  let lf = text.indexOf('\n', pos);
   while (pos < text.length) {
     let lineStart = pos;
     if (out.length === 0) while (lineStart < text.length && (text.charCodeAt(lineStart) <= 0x20 || text.charCodeAt(lineStart) === 0xfeff)) lineStart++;
@@ -50,8 +54,8 @@ function findMarkers(text: string, from: number): Marker[] {
     if (MARKERS.has(kind) && !(next >= 0x30 && next <= 0x39) && !(next >= 0x41 && next <= 0x5a) && !(next >= 0x61 && next <= 0x7a)) {
       out.push({ pos: lineStart, kind });
     }
-    const cr = text.indexOf('\r', lineStart);
-    const lf = text.indexOf('\n', lineStart);
+    if (cr >= 0 && cr < lineStart) cr = text.indexOf('\r', lineStart);
+    if (lf >= 0 && lf < lineStart) lf = text.indexOf('\n', lineStart);
     const end = cr < 0 ? lf : lf < 0 ? cr : Math.min(cr, lf);
     if (end < 0) break;
     pos = end + 1;
