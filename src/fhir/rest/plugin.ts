@@ -32,7 +32,26 @@ function responseType(request: FastifyRequest, format: string | null): string {
   return FHIR_JSON;
 }
 
+/** JSON.parse reviver refusing prototype pollution keys (fastify's secure-json-parse does the same). */
+function rejectProtoKeys(key: string, value: unknown): unknown {
+  if (key === '__proto__' || key === 'constructor') throw new CarebridgeError('CB_ERR_BAD_REQUEST', `Forbidden JSON key ${key}`);
+  return value;
+}
+
 export async function fhirRoutes(app: FastifyInstance, options: FhirRoutesOptions): Promise<void> {
+  // Own JSON parsers so a malformed body is a 400 OperationOutcome naming the problem (fastify's
+  // default parser error is not one the shared error normaliser maps).
+  const jsonTypes = ['application/json', 'application/fhir+json', 'application/json+fhir'];
+  app.removeContentTypeParser(jsonTypes.filter((t) => app.hasContentTypeParser(t)));
+  app.addContentTypeParser(jsonTypes, { parseAs: 'string' }, (_req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text, rejectProtoKeys) as unknown);
+    } catch (err) {
+      done(err instanceof CarebridgeError ? err : new CarebridgeError('CB_ERR_BAD_REQUEST', 'Body is not valid JSON'), undefined);
+    }
+  });
   // POST [type]/_search sends its parameters as a form.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
@@ -72,6 +91,15 @@ export async function fhirRoutes(app: FastifyInstance, options: FhirRoutesOption
       options.onAccess?.({ ...audit, status, clientId: policy.clientId, ip: request.ip });
     }
   };
+
+  // Errors before a handler runs (body parsing, size limits, media type) are OperationOutcomes too.
+  app.setErrorHandler(async (err, request, reply) => {
+    const e = normalizeError(err);
+    if (e.kind.http >= 500) request.log.error({ code: e.code, err: e.cause ?? e }, 'fhir request failed');
+    const interaction = request.method === 'POST' ? 'create' : request.method === 'PUT' ? 'update' : request.method === 'DELETE' ? 'delete' : 'read';
+    options.onAccess?.({ interaction, status: e.kind.http, ip: request.ip });
+    return reply.status(e.kind.http).type(FHIR_JSON).send(toOperationOutcome(e));
+  });
 
   const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
   app.route({ method: methods, url: '/', handler: handle });

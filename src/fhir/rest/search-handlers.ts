@@ -22,6 +22,11 @@ export const searchHandler: FhirHandler = async (req, store, audit) => {
   const params = searchParams(req);
   audit.query = params.toString();
   const bundle = await store.search(type, params, { baseUrl: req.baseUrl, handling: parsePrefer(req.headers.prefer).handling, access: req.access });
+  // Search drops refused entries itself (SearchRequest.access); checked again here so that no
+  // returned resource (match or include) ever skips the policy.
+  if (bundle.entry) {
+    bundle.entry = bundle.entry.filter((e) => !e.resource || e.search?.mode === 'outcome' || req.access.can('read', e.resource.resourceType, e.resource));
+  }
   return { status: 200, body: bundle };
 };
 
