@@ -59,6 +59,13 @@ describe('charsets (MSH-18)', () => {
     expect(m.toString().startsWith('MSH|')).toBe(true);
   });
 
+  it('ignores a UTF-8 BOM in front of a message declared in another charset', () => {
+    const bytes = new Uint8Array(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(fixture('adt-a01-gb18030.hl7'))]));
+    expect(parseMessage(bytes).get('PID-5.2')).toBe('秀英');
+    const latin = new Uint8Array(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(fixture('adt-a01-latin1.hl7'))]));
+    expect(parseMessage(latin).get('PID-5.1')).toBe('Müller');
+  });
+
   it('refuses an unknown charset only when there are non-ASCII bytes to garble', () => {
     const ascii = latin1Bytes('MSH|^~\\&|A|B|C|D|2026||ADT^A01|X1|P|2.5||||||ISO IR 999\rPID|1||ID1||Doe\r');
     expect(parseMessage(ascii).get('PID-5')).toBe('Doe');

@@ -97,7 +97,8 @@ export function decodeBytes(bytes: Uint8Array, charsetFromMsh18: string | undefi
       return latin1(bytes);
     }
   }
-  return decoder(label, false).decode(bytes);
+  // A UTF-8 BOM in front of a message declared in another charset is framing, not text.
+  return decoder(label, false).decode(hasUtf8Bom(bytes) ? bytes.subarray(3) : bytes);
 }
 
 function latin1(bytes: Uint8Array): string {
