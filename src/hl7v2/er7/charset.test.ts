@@ -35,6 +35,14 @@ describe('charsets (MSH-18)', () => {
     expect(latin.get('PID-11.1')).toBe('Königstraße 5');
   });
 
+  it('maps table 0211 names to decoders (8859/15 euro sign, ASCII, spelling variants)', () => {
+    expect(decodeBytes(new Uint8Array([0x31, 0x30, 0xa4]), '8859/15', 'UNICODE UTF-8')).toBe('10€');
+    expect(decodeBytes(new Uint8Array([0x31, 0x30, 0xa4]), '8859/1', 'UNICODE UTF-8')).toBe('10¤');
+    expect(decodeBytes(new Uint8Array([0x41, 0x42]), 'ASCII', 'UNICODE UTF-8')).toBe('AB');
+    expect(decodeBytes(new Uint8Array(Buffer.from('é', 'utf8')), 'utf-8', '8859/1')).toBe('é');
+    expect(decodeBytes(new Uint8Array(Buffer.from('é', 'utf8')), ' unicode utf-8 ', '8859/1')).toBe('é');
+  });
+
   it('lets a per-sender override win over MSH-18', () => {
     // A sender that claims UTF-8 but really sends GB 18030.
     const bytes = fixture('adt-a01-gb18030.hl7');
