@@ -5,6 +5,7 @@ import { fhirRoutes } from '../fhir/index.js';
 import { careplanRoutes } from '../careplans/index.js';
 import { outboundAdminRoutes } from '../outbound/index.js';
 import { DASHBOARD_PUBLIC_PATHS, dashboardRoutes, healthRoutes, metricsRoutes } from '../ops/index.js';
+import { mappingRoutes } from '../mapping/index.js';
 import type { Runtime } from './runtime.js';
 
 export async function registerRooms(app: FastifyInstance, runtime: Runtime): Promise<void> {
@@ -18,6 +19,7 @@ export async function registerRooms(app: FastifyInstance, runtime: Runtime): Pro
   await app.register(healthRoutes, { runtime });
   await app.register(metricsRoutes, { metrics: runtime.metrics });
   await app.register(dashboardRoutes);
+  await app.register(mappingRoutes, { registry: runtime.mappings });
   await app.register(runtime.hl7v2.httpRoutes, runtime.hl7v2.httpRoutesOptions);
   await app.register(runtime.hl7v2.adminRoutes, runtime.hl7v2.adminRoutesOptions);
 }

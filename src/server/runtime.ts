@@ -11,6 +11,7 @@ import { createFhirStore, fhirMigrations, searchMigrations, type FhirStore } fro
 import { careplanMigrations, createCareplanService, type CareplanService } from '../careplans/index.js';
 import { createHl7v2Service, hl7v2Migrations, type Hl7v2Service } from '../hl7v2/index.js';
 import { createOutboundService, outboundMigrations, type OutboundService } from '../outbound/index.js';
+import { createMappingProcessor, loadMappings, type MappingRegistry } from '../mapping/index.js';
 import type { Config } from './config.js';
 
 export interface Runtime {
@@ -31,6 +32,8 @@ export interface Runtime {
   readonly hl7v2: Hl7v2Service;
   /** Outbound rules, change-feed consumer, outbox delivery workers (started by startServer when config.workers). */
   readonly outbound: OutboundService;
+  /** v2 → FHIR mappings (mappings/), hot-reloaded; its processor is the intake's. */
+  readonly mappings: MappingRegistry;
 }
 
 /** All rooms' migrations. Each room owns its number range (see src/db/migrations.ts). */
@@ -65,6 +68,8 @@ export async function createRuntime({ config, logger, database }: CreateRuntimeO
   const metrics = createMetrics();
   const store = createFhirStore({ db: db.db, logger, metrics });
   const hl7v2 = createHl7v2Service({ db: db.db, logger, metrics, mllp: config.mllp, intake: config.intake });
+  const mappings = await loadMappings(config.mappingsDir, logger, { watch: true });
+  hl7v2.setProcessor(createMappingProcessor({ store, registry: mappings, logger, metrics }));
   const consent = createConsentService({ store });
   const careplans = await createCareplanService({
     db: db.db, store, logger, metrics,
@@ -79,7 +84,7 @@ export async function createRuntime({ config, logger, database }: CreateRuntimeO
     // Rule files may name any variable (${HEALTH_CLOUD_URL}); the CRM webhook pair comes validated from config.
     vars: { ...process.env, CRM_WEBHOOK_URL: config.crmWebhook?.url, CRM_WEBHOOK_SECRET: config.crmWebhook?.secret },
   });
-  return { config, database: db, logger, metrics, migrations, stoppers: [() => careplans.close(), () => outbound.stop()], store, hl7v2, careplans, outbound };
+  return { config, database: db, logger, metrics, migrations, stoppers: [async () => mappings.close(), () => careplans.close(), () => outbound.stop()], store, hl7v2, careplans, outbound, mappings };
 }
 
 export async function closeRuntime(runtime: Runtime): Promise<void> {
