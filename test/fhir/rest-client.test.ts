@@ -1,6 +1,6 @@
 /** The happy paths through a real FHIR client library (fhir-kit-client) over real HTTP. */
 import type { Bundle, CapabilityStatement, Observation, Patient } from 'fhir/r4.js';
-import { Client } from 'fhir-kit-client';
+import { Client, type FhirResource } from 'fhir-kit-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseKinds } from '../helpers/db.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -17,7 +17,7 @@ describe.each(testDatabaseKinds())('FHIR REST with fhir-kit-client on %s', (kind
   afterAll(() => server.stop());
 
   it('reads the CapabilityStatement', async () => {
-    const cs = (await client.capabilityStatement()) as CapabilityStatement;
+    const cs = (await client.capabilityStatement()) as unknown as CapabilityStatement;
     expect(cs.fhirVersion).toBe('4.0.1');
     const patient = cs.rest![0]!.resource!.find((r) => r.type === 'Patient')!;
     expect(patient.interaction!.map((i) => i.code)).toContain('create');
@@ -36,9 +36,9 @@ describe.each(testDatabaseKinds())('FHIR REST with fhir-kit-client on %s', (kind
     expect(updated.meta?.versionId).toBe('2');
     const v1 = (await client.vread({ resourceType: 'Patient', id: created.id!, version: '1' })) as Patient;
     expect(v1.gender).toBeUndefined();
-    const found = (await client.search({ resourceType: 'Patient', searchParams: { identifier: 'urn:mrn|kit-1' } })) as Bundle;
+    const found = (await client.search({ resourceType: 'Patient', searchParams: { identifier: 'urn:mrn|kit-1' } })) as unknown as Bundle;
     expect(found.entry?.map((e) => e.resource?.id)).toEqual([created.id]);
-    const history = (await client.history({ resourceType: 'Patient', id: created.id! })) as Bundle;
+    const history = (await client.history({ resourceType: 'Patient', id: created.id! })) as unknown as Bundle;
     expect(history.entry).toHaveLength(2);
     await client.delete({ resourceType: 'Patient', id: created.id! });
     await expect(client.read({ resourceType: 'Patient', id: created.id! })).rejects.toMatchObject({ response: { status: 410 } });
@@ -61,14 +61,14 @@ describe.each(testDatabaseKinds())('FHIR REST with fhir-kit-client on %s', (kind
         },
       ],
     };
-    const response = (await client.transaction({ body: bundle })) as Bundle;
+    const response = (await client.transaction({ body: bundle as unknown as FhirResource })) as unknown as Bundle;
     expect(response.type).toBe('transaction-response');
     expect(response.entry!.map((e) => e.response?.status)).toEqual(['201 Created', '201 Created']);
     const patientId = (response.entry![1]!.resource as Patient).id;
     const obs = response.entry![0]!.resource as Observation;
     expect(obs.subject?.reference).toBe(`Patient/${patientId}`);
     // The same bundle again: the conditional PUT matches, the Patient keeps its id.
-    const again = (await client.transaction({ body: bundle })) as Bundle;
+    const again = (await client.transaction({ body: bundle as unknown as FhirResource })) as unknown as Bundle;
     expect((again.entry![1]!.resource as Patient).id).toBe(patientId);
   });
 });
