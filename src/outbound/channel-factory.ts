@@ -22,7 +22,7 @@ export function destinationFromSpec(spec: DestinationSpec): Destination {
       });
     case 'mllp': {
       const connections = s.concurrency ?? 1;
-      const channel = createMllpChannel({ host: spec.host!, port: spec.port!, connections, ackTimeoutMs: s.timeoutMs ?? 30_000, onApplicationError: spec.onApplicationError });
+      const channel = createMllpChannel({ host: spec.host!, port: spec.port!, connections, ackTimeoutMs: s.timeoutMs ?? 30_000, onApplicationError: spec.onApplicationError, connectionPerMessage: spec.connectionPerMessage });
       // The per-attempt signal must outlast the ACK timeout so the client's own timeout decides.
       return defineDestination(spec.name, channel, { ...s, concurrency: connections, timeoutMs: (s.timeoutMs ?? 30_000) + 5_000 });
     }

@@ -53,7 +53,7 @@ export async function siuPayload(ctx: PayloadContext): Promise<OutboundPayload |
   const service = a.serviceType?.[0]?.coding?.[0];
   const segments = [
     segment('MSH', [
-      undefined, undefined, // MSH-1/2 written below (they are not escaped)
+      undefined, // MSH-2, written below (encoding characters are not escaped); MSH-1 is the separator itself
       p.sendingApplication ?? 'CAREBRIDGE', p.sendingFacility ?? 'CRM', p.receivingApplication ?? 'HIS', p.receivingFacility ?? 'HOSPITAL',
       hl7Time(ctx.change.changedAt.toISOString()), undefined, ['SIU', trigger, 'SIU_S12'], controlId, 'P', p.version ?? '2.5.1',
     ]).replace(/^MSH\|\|/, 'MSH|^~\\&|'),

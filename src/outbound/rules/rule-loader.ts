@@ -22,7 +22,7 @@ interface RawFile {
   requiresEnv?: string[];
   destination: {
     name: string; channel: DestinationSpec['channel']; url?: string; secret?: string; bearerToken?: string; headers?: Record<string, string>;
-    host?: string; port?: number | string; onApplicationError?: 'retry' | 'dead-letter'; skipSources?: SourceMatcher[]; settings?: DestinationSpec['settings'];
+    host?: string; port?: number | string; onApplicationError?: 'retry' | 'dead-letter'; connectionPerMessage?: boolean; skipSources?: SourceMatcher[]; settings?: DestinationSpec['settings'];
   };
   rules: Array<{ id: string; resourceType: string; operations?: ChangeOperationName[]; when?: string; changed?: string; sources?: SourceMatcher[]; event: string; orderingKey?: string; payload?: PayloadSpec }>;
 }
@@ -87,6 +87,7 @@ export function compileFile(file: string, text: string, vars: RuleVariables): { 
     host: enabled ? sub(d.host, '/destination/host') : undefined,
     port: enabled && d.port !== undefined ? Number(sub(String(d.port), '/destination/port')) : undefined,
     onApplicationError: d.onApplicationError ?? 'retry',
+    connectionPerMessage: d.connectionPerMessage ?? false,
     skipSources: d.skipSources ?? [],
     settings: d.settings ?? {},
   };

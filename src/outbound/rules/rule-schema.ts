@@ -51,6 +51,8 @@ export const OUTBOUND_RULES_SCHEMA = {
         port: { type: ['integer', 'string'] },
         /** MLLP: what an AE application error means (AR is always a dead letter). */
         onApplicationError: { enum: ['retry', 'dead-letter'] },
+        /** MLLP: one message per connection (for receivers that mis-ACK later messages on a connection). */
+        connectionPerMessage: { type: 'boolean' },
         /** Writes from these sources are never sent here (loop prevention beyond our own `outbound` writes). */
         skipSources: { type: 'array', items: sourceMatcher },
         settings,

@@ -26,6 +26,7 @@ export interface DestinationSpec {
   readonly host?: string;
   readonly port?: number;
   readonly onApplicationError: 'retry' | 'dead-letter';
+  readonly connectionPerMessage: boolean;
   readonly skipSources: readonly SourceMatcher[];
   readonly settings: DestinationSettings;
 }
