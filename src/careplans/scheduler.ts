@@ -12,7 +12,7 @@ import type { Clock } from './clock.js';
 import { decideDispatch, type DispatchDecision } from './dispatch.js';
 import type { PlanRegistry } from './plan-registry.js';
 import { careplanTables, type ActivityState, type CareplanActivityRow } from './schedule-table.js';
-import { CAREPLAN_SOURCE, type CareplanStore, type MayContact } from './store-port.js';
+import { CAREPLAN_SOURCE, type CareplanStore, type ContactDecision, type MayContact } from './store-port.js';
 
 export interface SchedulerDeps {
   readonly db: AnyDb;
@@ -26,6 +26,8 @@ export interface SchedulerDeps {
   readonly batchSize?: number;
   /** Activities decided at once within a batch. */
   readonly concurrency?: number;
+  /** Write transactions run in parallel per batch (default 4; keep below the pool size). */
+  readonly writers?: number;
   /** How long a claim holds before another process may take the row (ms). */
   readonly leaseMs?: number;
   /** Due time → sent, in seconds (metrics.schedulerLag). */
@@ -69,6 +71,7 @@ export function createScheduler(deps: SchedulerDeps) {
   const batchSize = deps.batchSize ?? 200;
   const concurrency = deps.concurrency ?? 8;
   const leaseMs = deps.leaseMs ?? 5 * 60_000;
+  const writers = deps.writers ?? 4;
   const table = careplanTables(deps.db);
 
   /** Returns the claim to the pool at a later run time (quiet hours). */
@@ -81,28 +84,62 @@ export function createScheduler(deps: SchedulerDeps) {
     return Number(r.numUpdatedRows) === 1;
   }
 
-  async function finish(row: CareplanActivityRow, decision: Exclude<DispatchDecision, { kind: 'defer' }>, now: Date): Promise<boolean> {
-    return deps.store.inTransaction(async (store, trx) => {
-      const state: ActivityState = decision.kind === 'task' ? 'task-created' : decision.status;
-      const resultRef = decision.kind === 'task' ? `Task/${decision.task.id}` : `Communication/${decision.communication.id}`;
-      // Closing the row first locks it: a revoke or another claimant waits, or we see we lost it.
-      const closed = await careplanTables(trx)
-        .updateTable('careplan_activity')
-        .set({ status: state, result_ref: resultRef, reason: decision.reason ?? null, done_at: now, claimed_by: null, claim_expires_at: null, updated_at: now })
-        .where('id', '=', row.id).where('status', '=', 'claimed').where('claimed_by', '=', instanceId)
-        .executeTakeFirst();
-      if (Number(closed.numUpdatedRows) !== 1) return false;
-      if (decision.kind === 'task') await store.update(decision.task, write);
-      else await store.update(decision.communication, write);
-      if (row.kind !== 'call') {
-        const request = await store.readOrUndefined<CommunicationRequest | Task>(row.request_type, row.request_id);
-        if (request?.resourceType === 'CommunicationRequest' && request.status === 'active') await store.update({ ...request, status: 'completed' }, write);
-      }
-      return true;
-    });
+  type Decided = { row: CareplanActivityRow; decision: Exclude<DispatchDecision, { kind: 'defer' }>; now: Date };
+
+  /** Closes the row (re-checking our claim) and writes its outcome; false when the claim was lost. */
+  async function finishOne(store: CareplanStore, trx: AnyDb, { row, decision, now }: Decided): Promise<boolean> {
+    const state: ActivityState = decision.kind === 'task' ? 'task-created' : decision.status;
+    const resultRef = decision.kind === 'task' ? `Task/${decision.task.id}` : `Communication/${decision.communication.id}`;
+    // Closing the row first locks it: a revoke or another claimant waits, or we see we lost it.
+    const closed = await careplanTables(trx)
+      .updateTable('careplan_activity')
+      .set({ status: state, result_ref: resultRef, reason: decision.reason ?? null, done_at: now, claimed_by: null, claim_expires_at: null, updated_at: now })
+      .where('id', '=', row.id).where('status', '=', 'claimed').where('claimed_by', '=', instanceId)
+      .executeTakeFirst();
+    if (Number(closed.numUpdatedRows) !== 1) return false;
+    if (decision.kind === 'task') await store.update(decision.task, write);
+    else await store.update(decision.communication, write);
+    if (row.kind !== 'call') {
+      const request = await store.readOrUndefined<CommunicationRequest | Task>(row.request_type, row.request_id);
+      if (request?.resourceType === 'CommunicationRequest' && request.status === 'active') await store.update({ ...request, status: 'completed' }, write);
+    }
+    return true;
   }
 
-  async function handle(row: CareplanActivityRow, patients: Map<string, Promise<Patient | undefined>>): Promise<Outcome> {
+  /** Writes one chunk in ONE transaction; if that fails, each activity alone (one bad one cannot hold back the rest). */
+  async function finishChunk(chunk: Decided[], done: Map<string, boolean>): Promise<void> {
+    try {
+      const results = await deps.store.inTransaction(async (store, trx) => {
+        const out: Array<[string, boolean]> = [];
+        for (const d of chunk) out.push([d.row.id, await finishOne(store, trx, d)]);
+        return out;
+      });
+      for (const [id, ok] of results) done.set(id, ok);
+      return;
+    } catch (err) {
+      deps.logger.warn({ err: { message: (err as Error).message }, activities: chunk.length }, 'care-plan batch write failed; writing one by one');
+    }
+    for (const d of chunk) {
+      try {
+        done.set(d.row.id, await deps.store.inTransaction((store, trx) => finishOne(store, trx, d)));
+      } catch (err) {
+        deps.logger.error({ activity: d.row.id, err }, 'care-plan activity failed; retried when its claim expires');
+      }
+    }
+  }
+
+  /** A batch's outcomes, written by up to `writers` transactions in parallel (one commit per chunk). */
+  async function finishAll(decided: Decided[]): Promise<Map<string, boolean>> {
+    const done = new Map<string, boolean>();
+    const chunks = Math.max(1, Math.min(writers, Math.ceil(decided.length / 25)));
+    const size = Math.ceil(decided.length / chunks);
+    await Promise.all(Array.from({ length: chunks }, (_v, i) => finishChunk(decided.slice(i * size, (i + 1) * size), done)));
+    return done;
+  }
+
+  type Cache = { patients: Map<string, Promise<Patient | undefined>>; consent: Map<string, Promise<ContactDecision>> };
+
+  async function decide(row: CareplanActivityRow, cache: Cache): Promise<Decided | Outcome> {
     const now = deps.clock.now();
     const plan = deps.registry.plan(row.plan_id);
     const activity = plan?.activities.find((a) => a.id === row.activity_key);
@@ -111,32 +148,44 @@ export function createScheduler(deps: SchedulerDeps) {
       await release(row, new Date(now.getTime() + 3_600_000), `plan definition ${row.plan_id}/${row.activity_key} is not loaded; retrying hourly`);
       return 'deferred';
     }
-    let patient = patients.get(row.patient_ref);
+    let patient = cache.patients.get(row.patient_ref);
     if (!patient) {
       patient = deps.store.readOrUndefined<Patient>('Patient', row.patient_ref.split('/')[1]!).catch(() => undefined);
-      patients.set(row.patient_ref, patient);
+      cache.patients.set(row.patient_ref, patient);
     }
     const decision = await decideDispatch({
       row, plan, activity, patient: await patient, now,
-      consent: (channel) => deps.mayContact(row.patient_ref, activity.purpose, channel, now),
+      consent: (channel) => {
+        // One consent lookup per patient, purpose and channel per batch (the batch shares one moment).
+        const key = `${row.patient_ref}|${activity.purpose}|${channel}`;
+        let c = cache.consent.get(key);
+        if (!c) {
+          c = deps.mayContact(row.patient_ref, activity.purpose, channel, now);
+          cache.consent.set(key, c);
+        }
+        return c;
+      },
     });
     if (decision.kind === 'defer') return (await release(row, decision.until, decision.reason)) ? 'deferred' : 'lost';
-    if (!(await finish(row, decision, now))) return 'lost';
-    deps.observeLag?.(Math.max(0, (now.getTime() - row.due_at.getTime()) / 1000));
-    return decision.kind === 'task' ? 'tasks' : decision.status === 'sent' ? 'sent' : 'notDone';
+    return { row, decision, now };
   }
 
-  /** One batch: claim, decide and write. Returns the per-outcome counts. */
+  /** One batch: claim, decide (concurrently), write (one transaction). Returns the per-outcome counts. */
   async function sweepBatch(): Promise<SweepReport> {
+    const t0 = performance.now();
     const rows = await claimDue(deps.db, instanceId, deps.clock.now(), batchSize, leaseMs);
+    const t1 = performance.now();
     const counts: Record<Outcome, number> = { sent: 0, notDone: 0, tasks: 0, deferred: 0, lost: 0, failed: 0 };
-    const patients = new Map<string, Promise<Patient | undefined>>();
+    const cache: Cache = { patients: new Map(), consent: new Map() };
+    const decided: Decided[] = [];
     let next = 0;
     const worker = async () => {
       while (next < rows.length) {
         const row = rows[next++]!;
         try {
-          counts[await handle(row, patients)]++;
+          const d = await decide(row, cache);
+          if (typeof d === 'string') counts[d]++;
+          else decided.push(d);
         } catch (err) {
           counts.failed++;
           deps.logger.error({ activity: row.id, err }, 'care-plan activity failed; retried when its claim expires');
@@ -144,6 +193,19 @@ export function createScheduler(deps: SchedulerDeps) {
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, worker));
+    const t2 = performance.now();
+    const written = await finishAll(decided);
+    const t3 = performance.now();
+    deps.logger.debug({ claimed: rows.length, claimMs: Math.round(t1 - t0), decideMs: Math.round(t2 - t1), writeMs: Math.round(t3 - t2) }, 'care-plan sweep batch');
+    for (const d of decided) {
+      const ok = written.get(d.row.id);
+      if (ok === undefined) counts.failed++;
+      else if (!ok) counts.lost++;
+      else {
+        deps.observeLag?.(Math.max(0, (d.now.getTime() - d.row.due_at.getTime()) / 1000));
+        counts[d.decision.kind === 'task' ? 'tasks' : d.decision.status === 'sent' ? 'sent' : 'notDone']++;
+      }
+    }
     return { claimed: rows.length, ...counts };
   }
 

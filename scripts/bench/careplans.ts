@@ -1,0 +1,149 @@
+/**
+ * Care-plan scheduler benchmark: N due activities (100,000; 5,000 with --quick) swept by 2 separate
+ * processes sharing one PostgreSQL database. Reports the time until all are sent, throughput, and the
+ * scheduler lag (due time → sent) p50/p99. Also exports the seeding helpers the exactly-once test uses.
+ *
+ * Worker mode (a child process of run()): CB_CAREPLANS_BENCH_WORKER=1 DATABASE_URL=… PLANS_DIR=…
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Consent, Patient } from 'fhir/r4.js';
+import { sql } from 'kysely';
+import { createConsentService } from '../../src/auth/index.js';
+import { careplanMigrations, createScheduler, loadPlanRegistry, systemClock, type CareplanStore, type Clock } from '../../src/careplans/index.js';
+import { openDatabase, runMigrations, type AnyDb } from '../../src/db/index.js';
+import { createFhirStore, fhirMigrations, searchMigrations, type FhirStore } from '../../src/fhir/index.js';
+import { createLogger } from '../../src/logging/index.js';
+import { percentile, type BenchOptions, type BenchResult } from './types.js';
+
+const logger = createLogger({ level: 'silent' });
+
+/** A plan file without quiet hours, so the run does not depend on the time of day. */
+export const BENCH_PLAN = `id: bench-follow-up
+title: Bench follow-up
+trigger:
+  resourceType: Encounter
+  condition: status = 'finished'
+  subject: subject
+  anchor: period.end
+channels:
+  allowed: [sms, email, app]
+activities:
+  - id: ping
+    offset: +1d
+    kind: message
+    purpose: bench
+    templates:
+      en: "Hello {{patient.name}}, how are you?"
+`;
+
+export function benchPlansDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cb-bench-plans-'));
+  writeFileSync(join(dir, 'bench.yaml'), BENCH_PLAN);
+  return dir;
+}
+
+export const careplanBenchMigrations = () => [...fhirMigrations, ...searchMigrations, ...careplanMigrations];
+
+/** Patients (with an opt-in Consent) and `n` pending activities due at `dueAt`, spread over them. */
+export async function seedDueActivities(db: AnyDb, store: FhirStore, n: number, o: { patients: number; dueAt: Date; planId?: string; activityKey?: string }): Promise<void> {
+  const patients: Array<Patient | Consent> = [];
+  for (let i = 0; i < o.patients; i++) {
+    patients.push({
+      resourceType: 'Patient', id: `bp-${i}`, identifier: [{ system: 'urn:bench', value: `bp-${i}` }],
+      name: [{ family: 'Bench', given: [`P${i}`] }],
+      telecom: [{ system: 'phone', use: 'mobile', value: `+86138${String(i).padStart(8, '0')}`, rank: 1 }],
+      communication: [{ language: { coding: [{ system: 'urn:ietf:bcp:47', code: 'en' }] }, preferred: true }],
+    });
+    patients.push({
+      resourceType: 'Consent', id: `bc-${i}`, status: 'active',
+      scope: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/consentscope', code: 'patient-privacy' }] },
+      category: [{ coding: [{ system: 'http://loinc.org', code: '59284-0' }] }],
+      patient: { reference: `Patient/bp-${i}` }, dateTime: '2020-01-01T00:00:00Z', provision: { type: 'permit' },
+    });
+  }
+  for (let i = 0; i < patients.length; i += 200) {
+    await store.inTransaction(async (s) => {
+      for (const r of patients.slice(i, i + 200)) await s.update(r, { source: { kind: 'system' } });
+    });
+  }
+  await sql`
+    insert into careplan_activity (id, careplan_id, plan_id, activity_key, kind, patient_ref, request_type, request_id, due_at, run_at, status, attempts, updated_at)
+    select 'ba-' || g, 'cp-bench-' || (g % 1000), ${o.planId ?? 'bench-follow-up'}, ${o.activityKey ?? 'ping'}, 'message',
+           'Patient/bp-' || (g % ${o.patients}), 'CommunicationRequest', 'ba-' || g, ${o.dueAt}, ${o.dueAt}, 'pending', 0, now()
+    from generate_series(1, ${n}) g`.execute(db);
+}
+
+/** One scheduler on its own pool: sweeps until nothing is due, returns what it did. */
+export async function sweepAll(url: string, plansDir: string, clock: Clock = systemClock, poolSize = 10) {
+  const database = await openDatabase({ url, poolSize });
+  const store = createFhirStore({ db: database.db, logger });
+  const registry = await loadPlanRegistry(plansDir, { logger, defaultTimeZone: 'UTC', watch: false });
+  const consent = createConsentService({ store });
+  const scheduler = createScheduler({
+    db: database.db, store: store as unknown as CareplanStore, registry, logger, clock, batchSize: 400, concurrency: 6, writers: 4,
+    mayContact: (p, purpose, ch, at) => consent.mayContact(p, purpose, ch, at),
+  });
+  try {
+    let total = 0;
+    for (;;) {
+      const r = await scheduler.sweep();
+      total += r.sent + r.notDone + r.tasks;
+      if (r.claimed === 0) break;
+    }
+    return { instance: scheduler.instanceId, handled: total };
+  } finally {
+    registry.close();
+    await database.close();
+  }
+}
+
+if (process.env.CB_CAREPLANS_BENCH_WORKER === '1') {
+  const r = await sweepAll(process.env.DATABASE_URL!, process.env.PLANS_DIR!);
+  process.stdout.write(`${JSON.stringify(r)}\n`);
+  process.exit(0);
+}
+
+function worker(url: string, plansDir: string): Promise<{ handled: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname], {
+      env: { ...process.env, CB_CAREPLANS_BENCH_WORKER: '1', DATABASE_URL: url, PLANS_DIR: plansDir },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as { handled: number }) : reject(new Error(`bench worker exited ${code}`))));
+  });
+}
+
+export async function run(opts: BenchOptions): Promise<BenchResult[]> {
+  const n = opts.quick ? 5_000 : 100_000;
+  const database = await openDatabase({ url: opts.databaseUrl, poolSize: 4 });
+  await runMigrations(database.db, careplanBenchMigrations());
+  const store = createFhirStore({ db: database.db, logger });
+  const plansDir = benchPlansDir();
+  const dueAt = new Date();
+  await seedDueActivities(database.db, store, n, { patients: 1_000, dueAt });
+  const started = Date.now();
+  const [a, b] = await Promise.all([worker(opts.databaseUrl, plansDir), worker(opts.databaseUrl, plansDir)]);
+  const seconds = (Date.now() - started) / 1000;
+  const { rows } = await sql<{ lag: number; status: string }>`
+    select extract(epoch from (done_at - due_at))::float8 as lag, status from careplan_activity`.execute(database.db);
+  const { rows: comm } = await sql<{ n: number; maxv: number }>`
+    select count(*)::int as n, max(version_id)::int as maxv from fhir_resource where resource_type = 'Communication'`.execute(database.db);
+  await database.close();
+  const sent = rows.filter((r) => r.status === 'sent').length;
+  if (sent !== n || comm[0]!.n !== n || comm[0]!.maxv !== 1 || a.handled + b.handled !== n) {
+    throw new Error(`careplans bench: expected ${n} sent exactly once, got rows=${sent} communications=${comm[0]!.n} maxVersion=${comm[0]!.maxv} handled=${a.handled}+${b.handled}`);
+  }
+  const lags = rows.map((r) => r.lag);
+  return [
+    { name: `careplans: ${n.toLocaleString('en')} due activities swept by 2 processes`, value: Math.round(seconds * 10) / 10, unit: 's', target: '≤ 60 s (100,000)' },
+    { name: 'careplans: sweep throughput (2 processes)', value: Math.round(n / seconds), unit: 'activities/s' },
+    { name: 'careplans: scheduler lag p50 (backlog all due at t0)', value: Math.round(percentile(lags, 50) * 10) / 10, unit: 's' },
+    { name: 'careplans: scheduler lag p99 (backlog all due at t0)', value: Math.round(percentile(lags, 99) * 10) / 10, unit: 's' },
+    { name: 'careplans: split between the 2 processes', value: Math.round((Math.min(a.handled, b.handled) / n) * 1000) / 10, unit: '% (smaller share)' },
+  ];
+}
