@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CarebridgeError } from '../../errors/index.js';
 import { buildAck } from '../ack/build-ack.js';
+import { parseAck } from '../ack/parse-ack.js';
 import { parseBatch } from './batch.js';
 import { mutate, prng } from './fuzz-mutator.js';
 import { parseMessage, peekHeader } from './parse-message.js';
@@ -33,11 +34,19 @@ function exercise(input: Uint8Array): void {
     m.getAll('PID-3.1');
     for (const s of m.segments) for (const f of s.fields) for (const r of f) for (const c of r) c.join('');
     const again = parseMessage(m.toString());
-    check(again.segments.length === m.segments.length, 'round trip changed the segment count');
-    buildAck(m, 'AA');
+    check(again.toString() === m.toString(), 'parse → toString → parse → toString changed the text');
+    check(again.segments.map((s) => s.name).join() === m.segments.map((s) => s.name).join(), 'round trip changed the segments');
+    parseAck(buildAck(m, 'AA'));
   } catch (e) {
     if (!(e instanceof CarebridgeError)) throw e;
-    buildAck(peekHeader(input).header, e.kind.ack, { error: e });
+    parseAck(buildAck(peekHeader(input).header, e.kind.ack, { error: e }));
+  }
+  try {
+    // The string path (no charset decoding) with formatting escapes kept.
+    const m = parseMessage(Buffer.from(input).toString('latin1'), { escapes: 'keep-formatting' });
+    for (const s of m.segments) s.get('3[2].4.2');
+  } catch (e) {
+    if (!(e instanceof CarebridgeError)) throw e;
   }
   const batch = parseBatch(input);
   for (const err of batch.errors) check(err instanceof CarebridgeError, 'batch error is not a CarebridgeError');
