@@ -61,4 +61,40 @@ export const searchMigrations: Migration[] = [
       }
     },
   },
+  {
+    // One call per write with plans cached by PL/pgSQL: a resource's rows arrive as one jsonb
+    // document ({ token: [...], string: [...], ... }), old rows are deleted and new ones inserted.
+    name: '0151_fhir_search_replace_function',
+    async up(db) {
+      await sql.raw(REPLACE_FUNCTION).execute(db);
+    },
+  },
 ];
+
+const TABLE_COLUMNS: Record<string, string> = {
+  token: 'param text, system text, value text, text text',
+  string: 'param text, value text, exact text',
+  date: 'param text, low timestamptz, high timestamptz',
+  reference: 'param text, target_type text, target_id text, url text',
+  quantity: 'param text, low numeric, high numeric, system text, code text, unit text',
+  number: 'param text, low numeric, high numeric',
+  uri: 'param text, value text',
+};
+
+function replaceBlock(table: string, columns: string): string {
+  const names = columns.split(',').map((c) => c.trim().split(' ')[0]);
+  return `
+  delete from fhir_search_${table} where resource_type = p_type and id = p_id;
+  if jsonb_array_length(coalesce(p_rows->'${table}', '[]')) > 0 then
+    insert into fhir_search_${table} (resource_type, id, ${names.join(', ')})
+      select p_type, p_id, ${names.map((n) => `r.${n}`).join(', ')}
+      from jsonb_to_recordset(p_rows->'${table}') as r(${columns});
+  end if;`;
+}
+
+const REPLACE_FUNCTION = `
+create or replace function fhir_search_replace(p_type text, p_id text, p_rows jsonb) returns void
+language plpgsql as $fn$
+begin${Object.entries(TABLE_COLUMNS).map(([t, c]) => replaceBlock(t, c)).join('')}
+end
+$fn$`;

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Bundle, SearchParameter } from 'fhir/r4.js';
+import r4Model from 'fhirpath/fhir-context/r4/index.js';
 
 export type SearchParamType = 'number' | 'date' | 'string' | 'token' | 'reference' | 'composite' | 'quantity' | 'uri' | 'special';
 
@@ -85,7 +86,11 @@ function build(): Registry {
       else perType.set(base, [...(perType.get(base) ?? []), sp]);
     }
   }
-  return { byType: new Map(), common, byUrl, perType, resourceTypes: new Set(perType.keys()) };
+  // Types without parameters of their own (Binary, Parameters, ...) still answer _id, _lastUpdated, ...
+  const modelTypes = Object.entries(r4Model.type2Parent as Record<string, string>)
+    .filter(([t, parent]) => (parent === 'DomainResource' || parent === 'Resource') && !ABSTRACT_BASES.has(t))
+    .map(([t]) => t);
+  return { byType: new Map(), common, byUrl, perType, resourceTypes: new Set([...perType.keys(), ...modelTypes]) };
 }
 
 function reg(): Registry {
