@@ -3,7 +3,7 @@
  * through a real server: store writes → change feed → outbox → signed CloudEvents at a real
  * receiver; loop prevention; 4xx dead letter and replay through the admin API.
  */
-import type { Appointment, Encounter, PaymentNotice } from 'fhir/r4.js';
+import type { Appointment, Encounter, Flag, PaymentNotice } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../src/outbound/index.js';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/server.js';
@@ -74,7 +74,8 @@ describe('CRM webhook (environment-enabled rule)', () => {
 
   it('dead-letters a 4xx answer and delivers it after a replay through the admin API', async () => {
     receiver.mode = { kind: 'status', status: 400, body: '{"error":"bad payload"}' };
-    const { resource } = await store().create({ resourceType: 'Flag', status: 'active', code: { text: 'fall risk' }, subject: { reference: 'Patient/p-flag' } });
+    const flag: Flag = { resourceType: 'Flag', status: 'active', code: { text: 'fall risk' }, subject: { reference: 'Patient/p-flag' } };
+    const { resource } = await store().create(flag);
     let dead: Array<{ id: number; lastStatus?: number; resource?: string }> = [];
     for (let i = 0; i < 200 && dead.length === 0; i++) {
       await new Promise((r) => setTimeout(r, 25));

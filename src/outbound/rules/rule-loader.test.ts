@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Appointment } from 'fhir/r4.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../logging/index.js';
 import { compileFile, loadOutboundRules } from './rule-loader.js';
@@ -50,11 +51,11 @@ describe('outbound rule files', () => {
     const { destination, rules } = compileFile('x.yaml', GOOD, { HOOK_URL: 'http://h' });
     const set = { destinations: [destination], rules, hash: 'h', loadedAt: new Date() };
     const base = { seq: 1, resourceType: 'Appointment', id: 'a1', versionId: 2, changedAt: new Date() } as const;
-    const booked = { resourceType: 'Appointment', id: 'a1', status: 'booked', participant: [] } as const;
+    const booked: Appointment = { resourceType: 'Appointment', id: 'a1', status: 'booked', participant: [] };
     const m = candidateRules(set, 'Appointment', 'update')[0]!;
-    expect(ruleApplies(m, { ...base, operation: 'update', resource: booked, previous: { ...booked, status: 'pending' } })).toBe(true);
+    expect(ruleApplies(m, { ...base, operation: 'update', resource: booked, previous: { ...booked, status: 'pending' } as Appointment })).toBe(true);
     expect(ruleApplies(m, { ...base, operation: 'update', resource: booked, previous: booked })).toBe(false);
-    expect(ruleApplies(m, { ...base, operation: 'update', resource: { ...booked, status: 'cancelled' } })).toBe(false);
+    expect(ruleApplies(m, { ...base, operation: 'update', resource: { ...booked, status: 'cancelled' } as Appointment })).toBe(false);
     expect(ruleApplies(m, { ...base, operation: 'create', resource: booked, source: { kind: 'outbound', destination: 'hook' } })).toBe(false);
     expect(isEcho(destination, { kind: 'outbound', destination: 'other' })).toBe(false);
     expect(candidateRules(set, 'Patient', 'update')).toEqual([]);
