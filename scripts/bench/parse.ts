@@ -67,8 +67,8 @@ function walk(m: Hl7Message): void {
 
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const { texts, bytes } = corpusMessages();
-  const rounds = opts.quick ? 1 : 5;
-  const ms = opts.quick ? 150 : 1000;
+  const rounds = opts.quick ? 3 : 5;
+  const ms = opts.quick ? 200 : 1000;
   const mb = texts.reduce((a, t) => a + t.length, 0) / texts.length;
 
   const readRate = rate(texts.length, (i) => read(parseMessage(texts[i]!)), rounds, ms);
