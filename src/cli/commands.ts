@@ -2,6 +2,8 @@
 import { loadConfig, createRuntime, closeRuntime, serveFromEnvironment } from '../server/index.js';
 import { createLogger } from '../logging/index.js';
 import { authCommands } from '../auth/index.js';
+import { outboundCommand } from '../outbound/index.js';
+import { createMappingCommands } from '../mapping/index.js';
 import { sendSample } from './send-sample.js';
 
 export interface CliCommand {
@@ -43,4 +45,25 @@ const authCli = authCommands({
   },
 });
 
-export const commands: CliCommand[] = [serve, migrate, ...authCli, sendSample];
+/** `outbound status | dead-letters | replay`: needs only the database (migrations applied). */
+const outboundCli = outboundCommand({
+  async open() {
+    const config = loadConfig();
+    const runtime = await createRuntime({ config, logger: createLogger({ level: 'warn' }) });
+    return { db: runtime.database.db, close: () => closeRuntime(runtime) };
+  },
+});
+
+/** `map` needs no database; `mappings unmapped|replay-diff` read the inbox through the runtime. */
+const mappingCli = createMappingCommands({
+  async withDatabase(fn) {
+    const runtime = await createRuntime({ config: loadConfig(), logger: createLogger({ level: 'warn' }) });
+    try {
+      return await fn(runtime.database.db);
+    } finally {
+      await closeRuntime(runtime);
+    }
+  },
+});
+
+export const commands: CliCommand[] = [serve, migrate, ...authCli, sendSample, outboundCli, ...mappingCli];

@@ -27,3 +27,4 @@ export { siuPayload, siuTrigger } from './payload/siu-payload.js';
 export { conditionalUrl } from './payload/fhir-rest-payload.js';
 export { createOutboundService, type OutboundService, type OutboundServiceOptions, type DestinationStatus } from './outbound-service.js';
 export { outboundAdminRoutes, type OutboundAdminOptions } from './admin-routes.js';
+export { outboundCommand, progressBar, type OutboundCliDeps } from './cli.js';
