@@ -11,6 +11,8 @@ export { runMappingTests, type MappingTestResult } from './mapping-tests.js';
 export { formatUnmapped } from './compile/unmapped.js';
 export { MAPPING_TAG_SYSTEM } from './compile/engine.js';
 export { mappingRoutes, type MappingRoutesOptions } from './routes.js';
+export { createMappingCommands, type MappingCliCommand, type MappingCliDeps } from './cli.js';
+export { unmappedReport, replayDiff, diffOutputs, type UnmappedReport, type ReplayDiff, type ResourceChange } from './inbox-tools.js';
 export type {
   MappingResult, UnmappedField, ExplainEntry, MappingStatus, MappingLoadError, MergeInstruction,
 } from './types.js';
