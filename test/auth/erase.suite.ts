@@ -1,8 +1,7 @@
 import type { Consent, Encounter, Observation, Patient } from 'fhir/r4.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { authServicesOf } from '../../src/auth/index.js';
-import { testDatabaseKinds } from '../helpers/db.js';
-import { TEST_ADMIN_TOKEN, startTestServer, type TestServer } from '../helpers/server.js';
+import { TEST_ADMIN_TOKEN, type TestServer } from '../helpers/server.js';
 import { tablesContaining } from './scan.js';
 
 const NAME = 'Quixotefakename';
@@ -10,13 +9,14 @@ const GIVEN = 'Zeldafakegiven';
 const MRN = 'MRN-ERASE-4711';
 const OTHER_MRN = 'MRN-KEEP-0815';
 
-describe.each(testDatabaseKinds())('patient erasure on %s', (kind) => {
+export function eraseSuite(server: () => TestServer): void {
+  describe('patient erasure', () => {
   let s: TestServer;
   let patientId: string;
   let otherId: string;
 
   beforeAll(async () => {
-    s = await startTestServer(kind);
+    s = server();
     const store = s.runtime.store;
     const p = await store.create<Patient>({ resourceType: 'Patient', identifier: [{ system: 'urn:oid:1.2.3', value: MRN }], name: [{ family: NAME, given: [GIVEN] }], telecom: [{ system: 'phone', value: '+41 79 555 01 01' }] });
     patientId = p.resource.id!;
@@ -30,7 +30,6 @@ describe.each(testDatabaseKinds())('patient erasure on %s', (kind) => {
     otherId = other.resource.id!;
     await store.create<Observation>({ resourceType: 'Observation', status: 'final', code: { text: 'other' }, subject: { reference: `Patient/${otherId}` } });
   });
-  afterAll(() => s?.stop());
 
   it('refuses $erase without the admin scope', async () => {
     expect((await fetch(`${s.httpUrl}/fhir/Patient/${patientId}/$erase`, { method: 'POST' })).status).toBe(401);
@@ -62,3 +61,4 @@ describe.each(testDatabaseKinds())('patient erasure on %s', (kind) => {
     expect(res.status).toBe(404);
   });
 });
+}

@@ -1,20 +1,19 @@
 import type { AuditEvent, Bundle, Consent, Patient } from 'fhir/r4.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { authServicesOf, createClientRepository, createConsentService } from '../../src/auth/index.js';
-import { testDatabaseKinds } from '../helpers/db.js';
-import { TEST_ADMIN_TOKEN, startTestServer, type TestServer } from '../helpers/server.js';
+import { TEST_ADMIN_TOKEN, type TestServer } from '../helpers/server.js';
 
 const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 
-describe.each(testDatabaseKinds())('audit trail and consent through the store on %s', (kind) => {
+export function auditConsentSuite(server: () => TestServer): void {
+  describe('audit trail and consent through the store', () => {
   let s: TestServer;
   let reader: { clientId: string; apiKey: string };
 
   beforeAll(async () => {
-    s = await startTestServer(kind);
+    s = server();
     reader = (await createClientRepository(s.runtime.database.db).create({ scopes: 'system/Patient.cruds', apiKey: true })) as { clientId: string; apiKey: string };
   });
-  afterAll(() => s?.stop());
 
   const auditEvents = async (): Promise<AuditEvent[]> => {
     await authServicesOf(s.app)?.audit?.flush();
@@ -84,3 +83,4 @@ describe.each(testDatabaseKinds())('audit trail and consent through the store on
     expect(await service.mayContact(`Patient/${absent}`, 'appointment-reminder', 'sms', at)).toEqual({ allowed: false, reason: 'no-consent' });
   });
 });
+}

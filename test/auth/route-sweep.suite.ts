@@ -3,10 +3,9 @@
  * called without a token (401 unless on the public list) and with a token lacking the scope (403).
  * A route added later by any room is in the list automatically; if it is not protected, this fails.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { authServicesOf, createClientRepository, type RegisteredRoute } from '../../src/auth/index.js';
-import { testDatabaseKinds } from '../helpers/db.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
 
 /**
  * The documented public list (README "Security and privacy"), written out here on purpose: the
@@ -22,7 +21,8 @@ function samplePaths(url: string): string[] {
   return ['Patient', 'Patient/sweep-1', 'Patient/sweep-1/_history', 'Patient/sweep-1/_history/1', 'Patient/sweep-1/$everything', 'Observation/_search', '_history', 'Patient/$validate', 'AuditEvent', 'x/y/z/w/v'].map((p) => `${base}${p}`);
 }
 
-describe.each(testDatabaseKinds())('route sweep on %s', (kind) => {
+export function routeSweepSuite(server: () => TestServer): void {
+  describe('route sweep', () => {
   let s: TestServer;
   let routes: RegisteredRoute[];
   const publicPaths: ReadonlySet<string> = new Set(DOCUMENTED_PUBLIC);
@@ -30,7 +30,7 @@ describe.each(testDatabaseKinds())('route sweep on %s', (kind) => {
   let resourceOnlyKey: string;
 
   beforeAll(async () => {
-    s = await startTestServer(kind);
+    s = server();
     const services = authServicesOf(s.app)!;
     routes = services.routes.filter((r) => r.method !== 'OPTIONS');
     expect([...services.publicPaths].sort()).toEqual([...DOCUMENTED_PUBLIC].sort());
@@ -38,7 +38,6 @@ describe.each(testDatabaseKinds())('route sweep on %s', (kind) => {
     intakeOnlyKey = (await repo.create({ scopes: 'carebridge/hl7v2', apiKey: true })).apiKey!;
     resourceOnlyKey = (await repo.create({ scopes: 'system/Device.cruds', apiKey: true })).apiKey!;
   });
-  afterAll(() => s?.stop());
 
   it('sees the routes of every room', () => {
     const urls = new Set(routes.map((r) => r.url));
@@ -85,3 +84,4 @@ describe.each(testDatabaseKinds())('route sweep on %s', (kind) => {
     expect((await fetch(`${s.httpUrl}/fhir/%6detadata`)).status).toBe(401);
   });
 });
+}

@@ -5,11 +5,10 @@
  * and leak nothing.
  */
 import type { Bundle, Patient } from 'fhir/r4.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { authServicesOf, createClientRepository } from '../../src/auth/index.js';
 import { sql } from '../../src/db/index.js';
-import { testDatabaseKinds } from '../helpers/db.js';
-import { TEST_ADMIN_TOKEN, startTestServer, type TestServer } from '../helpers/server.js';
+import { TEST_ADMIN_TOKEN, type TestServer } from '../helpers/server.js';
 
 const FAMILY = 'Hollowbrookfixture';
 const GIVEN = 'Ottilievfixture';
@@ -20,15 +19,15 @@ const OTHER_FAMILY = 'Secretothername';
 const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 const fhirJson = { ...admin, 'content-type': 'application/fhir+json' };
 
-describe.each(testDatabaseKinds())('privacy on %s', (kind) => {
+export function privacySuite(server: () => TestServer): void {
+  describe('privacy', () => {
   let s: TestServer;
   let patientId: string;
   let otherId: string;
 
   beforeAll(async () => {
-    s = await startTestServer(kind);
+    s = server();
   });
-  afterAll(() => s?.stop());
 
   const post = async (path: string, body: unknown, headers: Record<string, string> = fhirJson) =>
     fetch(`${s.httpUrl}${path}`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
@@ -105,3 +104,4 @@ describe.each(testDatabaseKinds())('privacy on %s', (kind) => {
     expect((await createClientRepository(s.runtime.database.db).list()).length).toBeGreaterThan(0);
   });
 });
+}
