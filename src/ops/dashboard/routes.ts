@@ -29,6 +29,12 @@ export const dashboardRoutes: FastifyPluginAsync = async (app) => {
     'referrer-policy': 'no-referrer',
   };
   app.get('/admin', async (_request, reply) => reply.headers(headers).type(TYPES['index.html']!).send(await asset('index.html')));
+  // Who the dashboard is signed in as; the auth gate has already required the admin scope here.
+  app.get('/admin/api/whoami', async (request) => ({
+    clientId: request.principal?.clientId ?? null,
+    method: request.principal?.method ?? null,
+    scopes: request.principal?.scopes ?? [],
+  }));
   app.get<{ Params: { file: string } }>('/admin/assets/:file', async (request, reply) =>
     reply.headers(headers).type(TYPES[request.params.file] ?? 'application/octet-stream').send(await asset(request.params.file)),
   );

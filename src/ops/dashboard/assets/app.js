@@ -132,8 +132,9 @@ $('#replay-one').addEventListener('click', async () => {
 // ---- mapping preview
 async function loadPreview() {
   try {
-    const { items } = await api('/admin/api/mappings');
-    $('#preview-mapping').replaceChildren(el('option', { value: '' }, '(chosen by message type)'), ...items.map((m) => el('option', { value: m.id }, m.id)));
+    const status = await api('/admin/api/mappings');
+    const maps = status.messageMaps ?? [];
+    $('#preview-mapping').replaceChildren(el('option', { value: '' }, '(chosen by message type)'), ...maps.map((m) => el('option', { value: m.id }, m.id)));
   } catch { /* the list is optional; preview still works */ }
 }
 $('#preview-form').addEventListener('submit', async (e) => {
@@ -147,9 +148,9 @@ $('#preview-form').addEventListener('submit', async (e) => {
 
 // ---- outbound
 async function loadOutbound() {
-  const { items } = await api('/admin/api/outbound/destinations');
-  $('#out-table tbody').replaceChildren(...items.map((d) => el('tr', {},
-    el('td', {}, d.name + (d.paused ? ' (paused)' : '')), el('td', {}, String(d.pending)), el('td', {}, String(d.inFlight)), el('td', {}, String(d.failed)),
+  const { destinations } = await api('/admin/api/outbound/destinations');
+  $('#out-table tbody').replaceChildren(...destinations.map((d) => el('tr', {},
+    el('td', {}, `${d.name} · ${d.channel}${d.paused ? ' (paused)' : ''}${d.enabled === false ? ` (disabled: ${d.disabledReason ?? ''})` : ''}${d.circuit === 'open' ? ' (circuit open)' : ''}`), el('td', {}, String(d.pending)), el('td', {}, String(d.inFlight)), el('td', {}, String(d.failed)),
     el('td', {}, String(d.deadLettered)), el('td', { class: 'error' }, d.lastError ?? ''),
     el('td', {}, el('button', { onclick: () => act(d.name, d.paused ? 'resume' : 'pause') }, d.paused ? 'Resume' : 'Pause'), ' ',
       el('button', { onclick: () => act(d.name, 'replay') }, 'Replay dead letters')))));
