@@ -6,7 +6,7 @@ import type { Consent, Encounter, Patient, Procedure, Resource } from 'fhir/r4.j
 import { createConsentService } from '../../src/auth/index.js';
 import { ManualClock, careplanMigrations, careplanTables, createScheduler, loadPlanRegistry, runPlanner, type CareplanStore, type PlanRegistry, type Scheduler } from '../../src/careplans/index.js';
 import type { DatabaseKind } from '../../src/db/index.js';
-import { consumeChangeFeed, createFhirStore, fhirMigrations, searchMigrations, type FhirStore } from '../../src/fhir/index.js';
+import { changeFeedLag, consumeChangeFeed, createFhirStore, fhirMigrations, searchMigrations, type FhirStore } from '../../src/fhir/index.js';
 import { createLogger } from '../../src/logging/index.js';
 import { openTestDatabase, type TestDatabase } from '../helpers/db.js';
 
@@ -25,6 +25,22 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/**
+ * Runs the planner until the change feed is drained. The feed only shows rows below the cluster's
+ * snapshot xmin, so on a shared PostgreSQL server another database's open transaction can hide our
+ * newest rows for a moment: poll (briefly) instead of assuming one pass sees everything.
+ */
+async function drainPlanner(deps: Parameters<typeof runPlanner>[0]): Promise<number> {
+  let total = 0;
+  const until = Date.now() + 30_000;
+  for (;;) {
+    total += await runPlanner(deps);
+    if ((await changeFeedLag(deps.db, 'careplans')) === 0) return total;
+    if (Date.now() > until) throw new Error('change feed not drained within 30 s');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 export const careplanTestMigrations = () => [...fhirMigrations, ...searchMigrations, ...careplanMigrations];
 
 export async function openHarness(kind: DatabaseKind, start = '2026-03-01T00:00:00Z', plansDir = SHIPPED_PLANS): Promise<Harness> {
@@ -37,7 +53,7 @@ export async function openHarness(kind: DatabaseKind, start = '2026-03-01T00:00:
   const deps = { db: t.db, consumeChangeFeed, storeFor: (trx: typeof t.db) => createFhirStore({ db: trx, logger }) as CareplanStore, registry, logger, clock };
   return {
     t, store, clock, registry, scheduler,
-    plan: () => runPlanner(deps),
+    plan: () => drainPlanner(deps),
     sweep: () => scheduler.sweep(),
     rows: (careplanId) => {
       let q = careplanTables(t.db).selectFrom('careplan_activity').selectAll().orderBy('due_at');
