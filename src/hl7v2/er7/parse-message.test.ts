@@ -77,6 +77,16 @@ describe('parseMessage: structure and paths', () => {
     expect(pid.get('3[2].5')).toBe('SS');
   });
 
+  it('splits fields into repetitions, components and sub-components at every edge', () => {
+    const s = parseMessage('MSH|^~\\&|A|B|C|D|2026||ADT^A01|X1|P|2.5\rZZZ|a&b&c^d~e^f&g|^|~|&|\\F\\&x\r').segmentsNamed('ZZZ')[0]!;
+    expect(s.fields[1]).toEqual([[['a', 'b', 'c'], ['d']], [['e'], ['f', 'g']]]);
+    expect(s.fields[2]).toEqual([[[''], ['']]]);
+    expect(s.fields[3]).toEqual([[['']], [['']]]);
+    expect(s.fields[4]).toEqual([[['', '']]]);
+    expect(s.fields[5]).toEqual([[['|', 'x']]]);
+    expect(s.fields).toHaveLength(6);
+  });
+
   it('keeps formatting escapes when asked', () => {
     const k = parseMessage(ADT, { escapes: 'keep-formatting' });
     expect(k.get('OBX[2]-5')).toBe('line one\\.br\\line two \\H\\bold\\N\\');

@@ -129,6 +129,8 @@ export function isHeaderSegment(name: string): boolean {
 
 /**
  * One pass over a field's text → repetitions → components → sub-components (unescaped).
+ * Arrays are created as literals of their final size where possible ([v], [a, b]): an empty array
+ * literal that is pushed to gets a 17-slot backing store, which dominated the cost of a full walk.
  * No closures here: tsx/esbuild wrap each closure creation in a naming helper, costly in a hot loop.
  */
 export function parseFieldText(raw: string, ctx: DecodeContext): Hl7Field {
@@ -137,9 +139,11 @@ export function parseFieldText(raw: string, ctx: DecodeContext): Hl7Field {
   const comp = d.component.charCodeAt(0);
   const sub = d.subcomponent.charCodeAt(0);
   const esc = d.escape.charCodeAt(0);
-  const reps: Hl7Repetition[] = [];
-  let comps: string[][] = [];
-  let subs: string[] = [];
+  let reps: Hl7Repetition[] | undefined;
+  let comps: string[][] | undefined;
+  let subs: string[] | undefined;
+  let first = '';
+  let nsub = 0;
   let start = 0;
   let escaped = false;
   for (let i = 0; i <= raw.length; i++) {
@@ -149,16 +153,32 @@ export function parseFieldText(raw: string, ctx: DecodeContext): Hl7Field {
       continue;
     }
     if (c !== sub && c !== comp && c !== rep) continue;
-    const v = raw.slice(start, i);
-    subs.push(escaped ? decodeEscapes(v, d, ctx.escapes, ctx.hexCharset) : v);
+    let v = raw.slice(start, i);
+    if (escaped) v = decodeEscapes(v, d, ctx.escapes, ctx.hexCharset);
     start = i + 1;
     escaped = false;
-    if (c === sub) continue;
-    comps.push(subs);
-    subs = [];
+    if (c === sub) {
+      if (nsub === 0) first = v;
+      else if (nsub === 1) subs = [first, v];
+      else subs!.push(v);
+      nsub++;
+      continue;
+    }
+    let leaf: string[];
+    if (nsub === 0) leaf = [v];
+    else if (nsub === 1) leaf = [first, v];
+    else {
+      subs!.push(v);
+      leaf = subs!;
+    }
+    nsub = 0;
+    subs = undefined;
+    if (comps === undefined) comps = [leaf];
+    else comps.push(leaf);
     if (c === comp) continue;
-    reps.push(comps);
-    comps = [];
+    if (reps === undefined) reps = [comps];
+    else reps.push(comps);
+    comps = undefined;
   }
-  return reps;
+  return reps!;
 }
