@@ -49,6 +49,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     });
     // An idle client that loses its server (restart, network) must not crash the process.
     pool.on('error', () => undefined);
+    // A checked-out client whose server goes away between queries (restart, 57P01 then socket
+    // close) emits 'error' with no pool listener attached: without this the process crashes.
+    // The query in flight still rejects, so callers see the failure.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<{}>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
