@@ -40,7 +40,7 @@ export interface CompiledMessageMap {
 }
 
 export function compileMessageMap(env: CompileEnv, spec: MessageMapSpec): CompiledMessageMap {
-  env.version = spec.version ?? '2.5';
+  env.version = spec.version ?? '2.8';
   env.reads = new Set();
   const resources: MessageResourceSpec[] = [];
   const constants: Record<string, string> = {};
