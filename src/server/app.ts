@@ -2,7 +2,7 @@
  * @module The fastify application: error → OperationOutcome in one place, request logs without
  * bodies, and each room registered as its own plugin.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { normalizeError, toOperationOutcome, CarebridgeError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
 import type { Runtime } from './runtime.js';
@@ -25,7 +25,8 @@ const FHIR_JSON = ['application/fhir+json', 'application/json+fhir'];
 export async function buildApp({ runtime, logger }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Fastify's own request lines carry the URL (query strings can hold identifiers); ours below do not.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: runtime.config.http.bodyLimit,
     trustProxy: false,
     return503OnClosing: true,
