@@ -6,7 +6,7 @@
  *   (`Content-Disposition: attachment`) here, and audited as 'export' by the fhir room / gate.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { informationOutcome } from '../errors/index.js';
+import { informationOutcome, normalizeError } from '../errors/index.js';
 import type { AnyDb } from '../db/index.js';
 import { erasePatient } from './erase.js';
 import type { AccessEvent, AuthStore } from './types.js';
@@ -22,11 +22,15 @@ const EVERYTHING = /^\/fhir\/Patient\/([A-Za-z0-9\-.]{1,64})\/\$everything$/;
 
 export const patientRightsRoutes: FastifyPluginAsync<PatientRightsOptions> = async (app, opts) => {
   app.post<{ Params: { id: string } }>('/fhir/Patient/:id/$erase', async (request, reply) => {
-    const report = await erasePatient(
-      { db: opts.db, store: opts.store, purgePatientMessages: opts.purgePatientMessages, onAccess: opts.onAccess },
-      request.params.id,
-      { clientId: request.principal?.clientId, ip: request.ip },
-    );
+    const actor = { clientId: request.principal?.clientId, ip: request.ip };
+    let report;
+    try {
+      report = await erasePatient({ db: opts.db, store: opts.store, purgePatientMessages: opts.purgePatientMessages, onAccess: opts.onAccess }, request.params.id, actor);
+    } catch (err) {
+      // A failed erasure is audited too (the successful one is recorded by erasePatient).
+      opts.onAccess({ interaction: 'erase', resourceType: 'Patient', id: request.params.id, status: normalizeError(err).kind.http, ...actor });
+      throw err;
+    }
     const total = Object.values(report.resources).reduce((a, b) => a + b, 0);
     const messages = report.messages === null ? 'raw HL7 messages: no message store connected' : `${report.messages} raw HL7 message(s)`;
     request.logIds = [`Patient/${report.patientId}`];

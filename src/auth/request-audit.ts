@@ -26,7 +26,9 @@ export function auditEventFor(request: FastifyRequest, status: number): AccessEv
     return { ...base, interaction, resourceType, id, ...(query ? { query } : {}) };
   }
   if (requirement.kind === 'admin') {
-    return { ...base, interaction: 'admin', query: `${request.method} ${request.routeOptions.url ?? path}` };
+    // Parameter names only (e.g. `?reveal`): admin queries are not digested, so no values here.
+    const names = [...new Set(new URLSearchParams(query).keys())];
+    return { ...base, interaction: 'admin', query: `${request.method} ${request.routeOptions.url ?? path}${names.length ? `?${names.join('&')}` : ''}` };
   }
   return undefined;
 }

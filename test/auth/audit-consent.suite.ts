@@ -46,6 +46,14 @@ export function auditConsentSuite(server: () => TestServer): void {
     expect(events.some((e) => e.type.code === '110114' && e.outcome === '4')).toBe(true); // login failure
   });
 
+  it('records admin calls with the route and parameter names, never parameter values', async () => {
+    expect((await fetch(`${s.httpUrl}/admin/api/messages?patient=MRN-ADMIN-777`, { headers: admin })).status).toBe(200);
+    const events = byClient(await auditEvents(), 'admin-token').filter((e) => e.subtype?.[0]?.code === 'admin');
+    const queries = events.map((e) => Buffer.from(e.entity?.[0]?.query ?? '', 'base64').toString());
+    expect(queries).toContain('GET /admin/api/messages?patient');
+    expect(JSON.stringify(events)).not.toContain('MRN-ADMIN-777');
+  });
+
   it('lets only admins search AuditEvents, and reading them is not a write loop', async () => {
     expect((await fetch(`${s.httpUrl}/fhir/AuditEvent`, { headers: { authorization: `Bearer ${reader.apiKey}` } })).status).toBe(403);
     const first = (await auditEvents()).length;

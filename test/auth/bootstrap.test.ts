@@ -44,3 +44,23 @@ async function startAuthAppOn(t: AuthApp): Promise<string[]> {
   await ensureFirstAdmin({ db: t.database.db, clients: createClientRepository(t.database.db), logger: createLogger({ level: 'silent' }), adminTokenSet: false, out: { write: (s: string) => printed.push(s) } });
   return printed;
 }
+
+describe('auth switched off explicitly', () => {
+  let t: AuthApp;
+  beforeAll(async () => {
+    t = await startAuthApp('pglite', { CAREBRIDGE_AUTH: 'off-i-understand-this-exposes-patient-data', CAREBRIDGE_ADMIN_TOKEN: '' });
+  });
+  afterAll(() => t?.close());
+
+  it('opens every route, warns in the log on start, and creates no admin client', async () => {
+    expect((await fetch(`${t.url}/fhir/Observation/1`)).status).toBe(200);
+    expect((await fetch(`${t.url}/admin/api/clients`)).status).toBe(200);
+    expect(t.logs.some((l) => l.level === 40 && String(l.msg).includes('AUTH IS OFF'))).toBe(true);
+    expect(t.printed).toEqual([]);
+  });
+
+  it('refuses any other value of CAREBRIDGE_AUTH at start', async () => {
+    const { loadConfig } = await import('../../src/server/index.js');
+    expect(() => loadConfig({ CAREBRIDGE_AUTH: 'off' })).toThrow(/CAREBRIDGE_AUTH/);
+  });
+});

@@ -49,8 +49,8 @@ export function eraseSuite(server: () => TestServer): void {
 
   it('keeps other patients and leaves an AuditEvent without the erased data', async () => {
     expect((await s.runtime.store.read<Patient>('Patient', otherId)).identifier?.[0]?.value).toBe(OTHER_MRN);
-    const audits = await s.runtime.store.search('AuditEvent', new URLSearchParams({ _count: '100' }));
-    const erase = (audits.entry ?? []).map((e) => e.resource).find((r) => JSON.stringify(r).includes('"erase"'));
+    const audits = await s.runtime.store.search('AuditEvent', new URLSearchParams({ _count: '1000' }));
+    const erase = (audits.entry ?? []).map((e) => e.resource).find((r) => JSON.stringify(r).includes('"erase"') && JSON.stringify(r).includes(`Patient/${patientId}`));
     expect(erase).toBeDefined();
     expect(JSON.stringify(erase)).toContain(`Patient/${patientId}`);
     expect(JSON.stringify(erase)).not.toContain(NAME);
