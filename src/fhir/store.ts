@@ -10,6 +10,7 @@
  */
 import type { Bundle, Resource } from 'fhir/r4.js';
 import type { AnyDb } from '../db/index.js';
+import { CarebridgeError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { conditionalCreate, conditionalDelete, conditionalUpdate } from './conditional.js';
@@ -32,6 +33,16 @@ export interface FhirStoreDeps {
   readonly baseUrl?: string;
 }
 
+/** PostgreSQL deadlock / serialization failure / unique violation → 409, retryable by the client. */
+const CONFLICT_STATES = new Set(['40P01', '40001', '23505']);
+function asConflict(err: unknown): never {
+  const state = (err as { code?: unknown } | null)?.code;
+  if (typeof state === 'string' && CONFLICT_STATES.has(state)) {
+    throw new CarebridgeError('CB_ERR_FHIR_CONFLICT', 'Concurrent write conflict; retry the request', { cause: err });
+  }
+  throw err;
+}
+
 export function createFhirStore(deps: FhirStoreDeps): FhirStore {
   return bindStore(deps.db, deps);
 }
@@ -39,7 +50,7 @@ export function createFhirStore(deps: FhirStoreDeps): FhirStore {
 function bindStore(db: AnyDb, deps: FhirStoreDeps): FhirStore {
   const defaultBase = deps.baseUrl ?? 'urn:carebridge:fhir';
   const inTx = <T>(fn: (trx: AnyDb) => Promise<T>): Promise<T> =>
-    db.isTransaction ? fn(db) : db.transaction().execute((trx) => fn(trx as unknown as AnyDb));
+    db.isTransaction ? fn(db) : db.transaction().execute((trx) => fn(trx as unknown as AnyDb)).catch(asConflict);
   const validate = (r: Resource) => {
     if (deps.validate !== false) validateResource(r);
   };

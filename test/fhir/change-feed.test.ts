@@ -5,9 +5,22 @@ import { createLogger } from '../../src/logging/index.js';
 import { postgresOnly, testDatabaseKinds } from '../helpers/db.js';
 import { openStore, patient, type StoreFixture } from './store-helpers.js';
 
-const drain = async (f: StoreFixture, consumer: string): Promise<ChangeFeedEntry[]> => {
+/**
+ * The feed only hands out rows below the cluster-wide snapshot xmin, so an open transaction anywhere
+ * on the server (other tests' databases too) holds it back for a while: poll until `done` or 30 s.
+ */
+async function until(done: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await done()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
+/** Consumes until the consumer has no lag left (or `expected` entries were seen). */
+const drain = async (f: StoreFixture, consumer: string, expected?: number): Promise<ChangeFeedEntry[]> => {
   const seen: ChangeFeedEntry[] = [];
-  while ((await consumeChangeFeed(f.database.db, consumer, 3, async (entries) => void seen.push(...entries))) > 0);
+  await until(async () => {
+    while ((await consumeChangeFeed(f.database.db, consumer, 3, async (entries) => void seen.push(...entries))) > 0);
+    return expected !== undefined ? seen.length >= expected : (await changeFeedLag(f.database.db, consumer)) === 0;
+  });
   return seen;
 };
 
@@ -23,16 +36,17 @@ describe.each(testDatabaseKinds())('change feed on %s', (kind) => {
     await f.store.update({ ...resource, gender: 'female' });
     await f.store.delete('Patient', resource.id!);
     expect(await changeFeedLag(f.database.db, 'a')).toBe(3);
-    const a = await drain(f, 'a');
+    const a = await drain(f, 'a', 3);
     expect(a.map((e) => [e.operation, e.versionId])).toEqual([['create', 1], ['update', 2], ['delete', 3]]);
     expect(a[0]).toMatchObject({ resourceType: 'Patient', id: resource.id, source: { kind: 'rest', clientId: 'crm' } });
     expect(await drain(f, 'a')).toEqual([]);
     expect(await changeFeedLag(f.database.db, 'a')).toBe(0);
-    expect((await drain(f, 'b')).length).toBe(3);
+    expect((await drain(f, 'b', 3)).length).toBe(3);
   });
 
   it('a failing handler leaves the cursor and its own writes rolled back', async () => {
     await f.store.create(patient('cf-2'));
+    await until(async () => (await consumeChangeFeed(f.database.db, 'probe', 1, async () => {})) > 0);
     await expect(
       consumeChangeFeed(f.database.db, 'c', 10, async (_entries, trx) => {
         await createFhirStore({ db: trx, logger: createLogger({ level: 'silent' }) }).create(patient('side-effect'));
@@ -41,7 +55,7 @@ describe.each(testDatabaseKinds())('change feed on %s', (kind) => {
     ).rejects.toThrow('handler failed');
     const { rows } = await sql<{ n: number }>`select count(*)::int as n from fhir_resource where content @> '{"identifier":[{"value":"side-effect"}]}'`.execute(f.database.db);
     expect(rows[0]!.n).toBe(0);
-    const again = await drain(f, 'c');
+    const again = await drain(f, 'c', 1);
     expect(again.length).toBeGreaterThan(0);
   });
 });
@@ -91,11 +105,12 @@ describe.each(postgresOnly())('change feed with concurrent writers on %s', (kind
     const consume = () => consumeChangeFeed(f.database.db, 'late', 10, async (e) => void seen.push(...e));
     // The young transaction is still open: nothing at or above its txid may be handed out yet, and
     // the early row is visible below it.
-    await consume();
+    await until(async () => (await consume()) > 0);
     expect(seen).toHaveLength(1);
+    expect(await consume()).toBe(0);
     young.release();
     await young.done;
-    await consume();
+    await until(async () => (await consume()) > 0);
     expect(seen).toHaveLength(2);
     expect(new Set(seen.map((e) => e.id)).size).toBe(2);
   });
@@ -104,7 +119,10 @@ describe.each(postgresOnly())('change feed with concurrent writers on %s', (kind
     for (let i = 0; i < 30; i++) await f.store.create(patient(`par-${i}`));
     const seen: string[] = [];
     const worker = async () => {
-      while ((await consumeChangeFeed(f.database.db, 'shared', 4, async (e) => void seen.push(...e.map((x) => `${x.id}/${x.versionId}`)))) > 0);
+      await until(async () => {
+        while ((await consumeChangeFeed(f.database.db, 'shared', 4, async (e) => void seen.push(...e.map((x) => `${x.id}/${x.versionId}`)))) > 0);
+        return (await changeFeedLag(f.database.db, 'shared')) === 0;
+      });
     };
     await Promise.all([worker(), worker(), worker()]);
     expect(new Set(seen).size).toBe(seen.length);

@@ -85,3 +85,30 @@ describe.each(postgresOnly())('race-free conditional writes on %s', (kind) => {
     expect(results.filter((r) => r.created)).toHaveLength(1);
   });
 });
+
+describe.each(postgresOnly())('write conflicts on %s', (kind) => {
+  let f: StoreFixture;
+  beforeAll(async () => {
+    f = await openStore(kind);
+  });
+  afterAll(() => f.database.close());
+
+  it('a deadlock between two transactions answers 409 (retryable) for one of them, and the other commits', async () => {
+    const a = (await f.store.create(patient('dl-a'))).resource;
+    const b = (await f.store.create(patient('dl-b'))).resource;
+    let bothHaveFirst!: () => void;
+    const gate = new Promise<void>((r) => (bothHaveFirst = r));
+    let arrived = 0;
+    const cross = (first: typeof a, second: typeof a) =>
+      f.store.inTransaction(async (s) => {
+        await s.update({ ...first, gender: 'male' });
+        if (++arrived === 2) bothHaveFirst();
+        await gate;
+        await s.update({ ...second, gender: 'female' });
+      });
+    const results = await Promise.allSettled([cross(a, b), cross(b, a)]);
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.reason).toMatchObject({ code: 'CB_ERR_FHIR_CONFLICT' });
+  });
+});
