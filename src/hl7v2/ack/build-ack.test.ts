@@ -48,6 +48,8 @@ describe('buildAck', () => {
     expect(m.get('ERR-3.3')).toBe('HL70357');
     expect(m.get('ERR-4')).toBe('E');
     expect(m.get('ERR-8')).toBe('MSH-10 (message control id) is empty');
+    expect(m.get('ERR-1.3')).toBe('10');
+    expect(m.get('ERR-1.4.1')).toBe('101');
     expect(new Message({ text: ack }).get('ERR.3.1').toString()).toBe('101');
   });
 
@@ -74,6 +76,10 @@ describe('buildAck', () => {
     expect(m.get('MSA-1')).toBe('CR');
     expect(m.get('ERR-3.1')).toBe('207');
     expect(m.get('ERR-8')).toBe('Database unavailable');
+    const v27 = parseMessage(buildAck(parseMessage(ORIGINAL.replace('2.5.1', '2.7')), 'AE', { error: err }));
+    expect(v27.get('ERR-1')).toBeUndefined();
+    expect(v27.get('MSA-3')).toBeUndefined();
+    expect(v27.get('ERR-3.1')).toBe('207');
   });
 
   it('escapes delimiters in texts and writes with the sender\'s delimiters', () => {

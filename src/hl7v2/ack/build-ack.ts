@@ -2,7 +2,7 @@
  * @module buildAck: the acknowledgment for a received message (HL7 v2 ch. 2.9, 2.14.1 MSA, 2.14.5 ERR).
  * MSH mirrors sender/receiver (swapped) and keeps the version; MSA-2 = original MSH-10; every
  * AE/AR/CE/CR carries ERR with location, table 0357 code, severity and a human text, laid out as the
- * message's version expects (ERR-1 ELD up to 2.4; ERR-2/3/4/8 from 2.5).
+ * message's version expects (ERR-1 ELD up to 2.6; ERR-2/3/4/8 from 2.5).
  */
 import { randomBytes } from 'node:crypto';
 import { CarebridgeError, type ErrorDetail } from '../../errors/index.js';
@@ -98,15 +98,16 @@ function errSegments(version: string, d: Delimiters, error: CarebridgeError | un
   return details.map((detail) => {
     const loc = location(detail.location);
     const human = asciiText(text ?? detail.diagnostics ?? conditionText);
-    if (!versionAtLeast(version, '2.5')) {
-      // ERR-1 (ELD): segment^sequence^field position^code identifying error (CE as sub-components).
-      const eld = [enc(loc[0] ?? ''), enc(loc[1] ?? ''), enc(loc[2] ?? ''), [condition, enc(conditionText), 'HL70357'].join(d.subcomponent)];
-      return ['ERR', eld.join(d.component)].join(d.field);
-    }
+    // ERR-1 (ELD: segment^sequence^field^code as sub-components) is the only field up to 2.4 and is
+    // kept as "backward compatible" in 2.5/2.6 for older readers; withdrawn from 2.7.
+    const eld = versionAtLeast(version, '2.7')
+      ? ''
+      : [enc(loc[0] ?? ''), enc(loc[1] ?? ''), enc(loc[2] ?? ''), [condition, enc(conditionText), 'HL70357'].join(d.subcomponent)].join(d.component);
+    if (!versionAtLeast(version, '2.5')) return ['ERR', eld].join(d.field);
     const erl = loc.map(enc).join(d.component);
     const cwe = [condition, enc(conditionText), 'HL70357'].join(d.component);
     const severity = detail.severity === 'warning' ? 'W' : detail.severity === 'information' ? 'I' : 'E';
     const diagnostics = detail.diagnostics && detail.diagnostics !== human ? enc(asciiText(detail.diagnostics)) : '';
-    return ['ERR', '', erl, cwe, severity, '', '', diagnostics, enc(human)].join(d.field);
+    return ['ERR', eld, erl, cwe, severity, '', '', diagnostics, enc(human)].join(d.field);
   });
 }
