@@ -89,10 +89,14 @@ function stringRows(out: StringRow[], param: string, v: unknown): void {
     return;
   }
   if (!isObject(v)) return;
-  const parts = 'city' in v || 'line' in v || 'postalCode' in v || 'country' in v ? ADDRESS_PARTS : NAME_PARTS;
-  for (const part of parts) {
+  const isAddress = 'city' in v || 'line' in v || 'postalCode' in v || 'country' in v;
+  for (const part of isAddress ? ADDRESS_PARTS : NAME_PARTS) {
     const value = v[part];
     for (const s of Array.isArray(value) ? value : [value]) if (typeof s === 'string') stringRows(out, param, s);
+  }
+  // "Hans Müller" as typed into a CRM search box: given names then family, when there is no text.
+  if (!isAddress && typeof v.text !== 'string' && Array.isArray(v.given) && typeof v.family === 'string') {
+    stringRows(out, param, [...v.given.filter((g) => typeof g === 'string'), v.family].join(' '));
   }
 }
 

@@ -42,7 +42,8 @@ export function planSearch(req: SearchRequest): SearchPlan {
   const clauses: Clause[] = [];
   for (const [key, value] of params) {
     const name = key.split(':')[0];
-    if (CONTROL_PARAMS.has(name)) continue;
+    // An empty value (`name=`) is no criterion at all (https://hl7.org/fhir/R4/search.html#errors).
+    if (CONTROL_PARAMS.has(name) || value === '') continue;
     try {
       if (type === undefined && !SYSTEM_PARAMS.has(name)) throw new UnknownParameter(key);
       clauses.push(parseClause(type ?? 'Patient', key, value));

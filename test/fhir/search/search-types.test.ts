@@ -26,8 +26,9 @@ describe.each(testDatabaseKinds())('search parameter types on %s', (kind) => {
     it(':contains matches inside the value', async () => {
       expect(await ids('Patient', 'name:contains=ithso')).toEqual(['Patient/p3']);
     });
-    it('name searches every part of HumanName', async () => {
+    it('name searches every part of HumanName, and "given family"', async () => {
       expect(await ids('Patient', 'name=anna')).toEqual(['Patient/p2']);
+      expect(await ids('Patient', 'name=hans mu')).toEqual(['Patient/p1']);
     });
     it('treats LIKE wildcards in the value literally', async () => {
       expect(await ids('Patient', 'family=%25')).toEqual([]);
@@ -153,6 +154,9 @@ describe.each(testDatabaseKinds())('search parameter types on %s', (kind) => {
     it('repeated parameters are AND', async () => {
       expect(await ids('Patient', 'family=smith&given=anna')).toEqual(['Patient/p2']);
       expect(await ids('Patient', 'family=smith&given=hans')).toEqual([]);
+    });
+    it('an empty value is no criterion', async () => {
+      expect(await ids('Patient', 'family=&gender=female')).toEqual(['Patient/p2', 'Patient/p5']);
     });
     it('deleted resources never appear', async () => {
       expect(await ids('Patient', 'identifier=urn:mrn|1004')).toEqual([]);
