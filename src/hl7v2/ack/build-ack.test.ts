@@ -120,6 +120,14 @@ describe('parseAck', () => {
     expect(ack.errors[0]).toEqual({ location: 'PID^1^3', code: '204', severity: undefined, text: 'Unknown key identifier' });
   });
 
+  it('reads ACKs as another library writes them (output of @medplum/core 4.5 Hl7Message.buildAck)', () => {
+    expect(parseAck('MSH|^~\\&|CB|HUB|EPIC|MAIN|20261123125351.240||ACK^A01^ACK|1795438431240|P|2.5.1\rMSA|AA|MSG1|OK')).toEqual({
+      code: 'AA', controlId: 'MSG1', text: 'OK', errors: [],
+    });
+    const ae = parseAck(new Uint8Array(Buffer.from('MSH|^~\\&|CB|HUB|EPIC|MAIN|20261123125351.249||ACK^A01^ACK|1795438431249|P|2.5.1\rMSA|AE|MSG1|Application Error')));
+    expect([ae.code, ae.controlId, ae.text]).toEqual(['AE', 'MSG1', 'Application Error']);
+  });
+
   it('rejects something that is not an ACK', () => {
     expect(() => parseAck(ORIGINAL)).toThrow(/no MSA/);
     expect(() => parseAck('MSH|^~\\&|B|B|A|A|2026||ACK|1|P|2.5\rMSA|XX|C1\r')).toThrow(/not an acknowledgment code/);
