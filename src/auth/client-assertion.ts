@@ -13,6 +13,8 @@ export const ASSERTION_ALGORITHMS = ['RS384', 'ES384'];
 /** An assertion may not be valid for longer than this (SMART: five minutes). */
 const MAX_ASSERTION_LIFETIME_S = 300;
 const CLOCK_TOLERANCE_S = 30;
+/** An unknown kid triggers a refetch of the JWKS URL at most this often (follows key rotation, bounds fetches). */
+export const JWKS_REFETCH_COOLDOWN_MS = 1000;
 
 export class AssertionError extends Error {
   constructor(readonly oauthError: 'invalid_client' | 'invalid_request', message: string, readonly clientId?: string) {
@@ -32,7 +34,7 @@ export function createAssertionVerifier(db: AnyDb, clients: ClientRepository): A
     if (!client.jwksUrl) return undefined;
     let set = remoteSets.get(client.jwksUrl);
     if (!set) {
-      set = createRemoteJWKSet(new URL(client.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 600_000 });
+      set = createRemoteJWKSet(new URL(client.jwksUrl), { timeoutDuration: 5000, cooldownDuration: JWKS_REFETCH_COOLDOWN_MS, cacheMaxAge: 600_000 });
       remoteSets.set(client.jwksUrl, set);
     }
     return set;

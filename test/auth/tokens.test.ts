@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClientRepository } from '../../src/auth/index.js';
+import { JWKS_REFETCH_COOLDOWN_MS } from '../../src/auth/client-assertion.js';
 import { testDatabaseKinds } from '../helpers/db.js';
 import { startAuthApp, type AuthApp } from './auth-app.js';
 
@@ -105,6 +108,27 @@ describe.each(testDatabaseKinds())('SMART backend services tokens on %s', (kind)
     const { clientId: id } = await repo.create({ scopes: 'system/Patient.rs', jwks: { keys: [{ ...(await exportJWK(rsa.publicKey)), kid: 'k1', alg: 'RS384' }] } });
     await repo.revoke(id);
     expect((await getToken(await assertion({ iss: id, key: rsa.privateKey }))).status).toBe(401);
+  });
+
+  it('fetches keys from a registered JWKS URL (a real HTTP server) and follows a rotation', async () => {
+    const first = await generateKeyPair('ES384', { extractable: true });
+    let served: JWK[] = [{ ...(await exportJWK(first.publicKey)), kid: 'u1', alg: 'ES384' }];
+    const jwksServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: served })));
+    await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks.json`;
+      const repo = createClientRepository(t.database.db);
+      const { clientId: id } = await repo.create({ scopes: 'system/Patient.rs', jwksUrl: url });
+      const signed = (key: CryptoKey, kid: string) => assertion({ iss: id, key, alg: 'ES384', kid });
+      expect((await getToken(await signed(first.privateKey, 'u1'))).status).toBe(200);
+      // The client rotates its key at the URL: the new kid is fetched, the old key stops working.
+      const second = await generateKeyPair('ES384', { extractable: true });
+      served = [{ ...(await exportJWK(second.publicKey)), kid: 'u2', alg: 'ES384' }];
+      await new Promise((r) => setTimeout(r, JWKS_REFETCH_COOLDOWN_MS + 100)); // refetch cooldown
+      expect((await getToken(await signed(second.privateKey, 'u2'))).status).toBe(200);
+    } finally {
+      await new Promise((r) => jwksServer.close(r));
+    }
   });
 
   it('answers bad grant requests with OAuth errors', async () => {
