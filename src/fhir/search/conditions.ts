@@ -35,6 +35,7 @@ export function clauseCondition(ctx: CompileContext, clause: Clause, r: string, 
   if (clause.kind === 'has') return hasCondition(ctx, clause, r, type ?? clause.refDef.resourceType);
   const { def, modifier, values } = clause;
   if (def.code === '_id') return idCondition(values, modifier, r);
+  if (def.code === '_lastUpdated' && modifier === 'missing') return values[0] === 'true' ? sql<boolean>`false` : TRUE;
   if (def.code === '_lastUpdated') {
     const col = sql.ref(`${r}.last_updated`);
     return or(values.map((v) => dateCompare(def.code, v, col, col)));

@@ -1,7 +1,8 @@
 import type { Observation, Patient } from 'fhir/r4.js';
 import { describe, expect, it } from 'vitest';
 import { indexRowsOf } from './index-writer.js';
-import { parameterOf } from './parameters.js';
+import { compileExpression } from './expression.js';
+import { allResourceTypes, parameterOf, parametersOf } from './parameters.js';
 
 describe('search parameters as data', () => {
   it('are read from the official bundle with this type’s branch of the expression', () => {
@@ -9,6 +10,25 @@ describe('search parameters as data', () => {
     expect(parameterOf('Observation', 'patient')?.expressions).toEqual(['Observation.subject.where(resolve() is Patient)']);
     expect(parameterOf('Task', '_tag')?.expressions).toEqual(['Task.meta.tag']);
     expect(parameterOf('Patient', 'no-such-param')).toBeUndefined();
+  });
+
+  it('every expression of every resource type compiles and evaluates (resolve/as/ofType forms included)', () => {
+    const failures: string[] = [];
+    let count = 0;
+    for (const type of allResourceTypes()) {
+      for (const def of parametersOf(type).values()) {
+        for (const expression of def.expressions) {
+          count++;
+          try {
+            compileExpression(expression).evaluate({ resourceType: type });
+          } catch (err) {
+            failures.push(`${type}.${def.code}: ${(err as Error).message}`);
+          }
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(count).toBeGreaterThan(2000);
   });
 });
 
