@@ -12,7 +12,7 @@ describe.each(testDatabaseKinds())('POST /hl7v2 and the admin messages API on %s
   });
   afterAll(() => server?.stop());
 
-  const post = (body: string | Buffer, type = 'x-application/hl7-v2+er7') =>
+  const post = (body: string, type = 'x-application/hl7-v2+er7') =>
     fetch(`${server.httpUrl}/hl7v2`, { method: 'POST', headers: { ...auth, 'content-type': type }, body });
   const api = async (path: string, init: RequestInit = {}) => {
     const res = await fetch(`${server.httpUrl}${path}`, { ...init, headers: { ...auth, 'content-type': 'application/json', ...(init.headers ?? {}) } });

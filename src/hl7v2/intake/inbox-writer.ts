@@ -50,7 +50,7 @@ export function dedupKeyOf(sendingApplication: string, sendingFacility: string, 
   return `${sendingApplication}\u001f${sendingFacility}\u001f${controlId}`;
 }
 
-export function createInboxWriter(db: AnyDb, options: { maxBatch?: number } = {}): GroupCommitter<NewInboxRow, StoredRow> {
+export function createInboxWriter(db: AnyDb, options: { maxBatch?: number; maxInFlight?: number } = {}): GroupCommitter<NewInboxRow, StoredRow> {
   const idb = inboxDb(db);
   return new GroupCommitter<NewInboxRow, StoredRow>(
     async (rows) => {
@@ -101,6 +101,6 @@ export function createInboxWriter(db: AnyDb, options: { maxBatch?: number } = {}
         return { id: Number(row.id), inserted: row.inserted, ack: row.ack, ackCode: row.ack_code, status: row.status };
       });
     },
-    { maxBatch: options.maxBatch ?? 500, keyOf: (r) => r.dedupKey ?? undefined },
+    { maxBatch: options.maxBatch ?? 500, maxInFlight: options.maxInFlight ?? 3, keyOf: (r) => r.dedupKey ?? undefined },
   );
 }
