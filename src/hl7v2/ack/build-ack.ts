@@ -60,6 +60,12 @@ function asciiText(s: string): string {
   return s.replace(/[^\x20-\x7e\n]/g, '?').slice(0, 400);
 }
 
+function trimTrailing(s: string, sep: string): string {
+  let end = s.length;
+  while (end > 0 && s[end - 1] === sep) end--;
+  return s.slice(0, end);
+}
+
 function isMessage(x: Hl7Message | MshHeader): x is Hl7Message {
   return 'segments' in x && 'header' in x && 'delimiters' in x;
 }
@@ -83,7 +89,7 @@ export function buildAck(original: Hl7Message | MshHeader, code: AckCode, o: Ack
   const isError = code !== 'AA' && code !== 'CA';
   const text = o.text ?? (isError ? o.error?.message : undefined);
   const msaText = text !== undefined && !versionAtLeast(version, '2.7') ? enc(asciiText(text)) : '';
-  const msa = ['MSA', code, enc(h.controlId), msaText].join(d.field).replace(new RegExp(`\\${d.field}+$`), '');
+  const msa = trimTrailing(['MSA', code, enc(h.controlId), msaText].join(d.field), d.field);
   const segments = [msh, msa];
   if (isError) segments.push(...errSegments(version, d, o.error, text));
   return segments.join('\r') + '\r';
