@@ -28,3 +28,7 @@ export { conditionalUrl } from './payload/fhir-rest-payload.js';
 export { createOutboundService, type OutboundService, type OutboundServiceOptions, type DestinationStatus } from './outbound-service.js';
 export { outboundAdminRoutes, type OutboundAdminOptions } from './admin-routes.js';
 export { outboundCommand, progressBar, type OutboundCliDeps } from './cli.js';
+export { subscriptionRoutes, type SubscriptionRoutesOptions } from './subscriptions/subscription-routes.js';
+export { SUBSCRIPTION_TOPICS, TOPIC_BASE, type SubscriptionTopicDef } from './subscriptions/topics.js';
+export { readSubscription, type SubscriptionSpec } from './subscriptions/subscription-model.js';
+export type { SubscriptionService } from './subscriptions/subscription-service.js';

@@ -3,10 +3,12 @@
  *
  * Version log of the stored row format:
  * - 0600 (2026-11-23): outbound_message + outbound_destination.
+ * - 0610 (2026-11-23): outbound_subscription (event counter, endpoint health).
  */
 import { sql, type Migration } from '../db/index.js';
+import { subscriptionMigrations } from './subscriptions/subscription-tables.js';
 
-export const outboundMigrations: Migration[] = [
+const outboxMigrations: Migration[] = [
   {
     name: '0600_outbound_outbox',
     async up(db) {
@@ -54,3 +56,6 @@ export const outboundMigrations: Migration[] = [
     },
   },
 ];
+
+/** Outbox (0600) then Subscription state (0610). */
+export const outboundMigrations: Migration[] = [...outboxMigrations, ...subscriptionMigrations];

@@ -9,7 +9,7 @@
  * ```
  */
 import type { AnyDb } from '../db/index.js';
-import { consumeChangeFeed, createFhirStore, type FhirStore } from '../fhir/index.js';
+import { consumeChangeFeed, createFhirStore, matchesQuery, type FhirStore } from '../fhir/index.js';
 import type { Logger } from '../logging/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Destination } from './channel.js';
@@ -22,6 +22,8 @@ import { countByDestination } from './outbox.js';
 import { createRuleRegistry, type RuleRegistry } from './rules/rule-registry.js';
 import type { RuleVariables } from './rules/rule-loader.js';
 import type { DestinationSpec } from './rules/rule-types.js';
+import type { DestinationSettings } from './destinations.js';
+import { createSubscriptionService, type SubscriptionService } from './subscriptions/subscription-service.js';
 
 export interface OutboundServiceOptions {
   readonly db: AnyDb;
@@ -40,6 +42,12 @@ export interface OutboundServiceOptions {
   readonly extraDestinations?: () => readonly Destination[];
   readonly extraHandlers?: readonly ChangeHandler[];
   readonly onSettled?: DeliveryWorkerOptions['onSettled'];
+  /** FHIR base URL for Subscription notifications (default urn:carebridge:fhir). */
+  readonly fhirBaseUrl?: string;
+  /** Delivery limits for Subscription endpoints (tests shorten them). */
+  readonly subscriptionSettings?: DestinationSettings;
+  /** Consecutive failures before a Subscription goes to status error (default 3). */
+  readonly subscriptionErrorAfter?: number;
 }
 
 export interface DestinationStatus {
@@ -61,6 +69,9 @@ export interface DestinationStatus {
 export interface OutboundService {
   readonly rules: RuleRegistry;
   readonly worker: DeliveryWorker;
+  readonly subscriptions: SubscriptionService;
+  /** Base URL Subscription notifications refer to. */
+  readonly fhirBaseUrl: string;
   destinations(): readonly Destination[];
   status(): Promise<DestinationStatus[]>;
   /** One consumer pass over the change feed (tests drive it by hand); returns rows enqueued. */
@@ -85,8 +96,21 @@ export async function createOutboundService(o: OutboundServiceOptions): Promise<
   };
   rebuild();
   rules.onChange(rebuild);
-  const destinations = () => [...[...built.values()].map((b) => b.destination), ...(o.extraDestinations?.() ?? [])];
-  const worker = createDeliveryWorker({ db: o.db, logger: o.logger, metrics: o.metrics, clock, destinations, pollMs: o.pollMs ?? 100, onSettled: o.onSettled });
+  let wakeWorker = () => undefined as void;
+  const subscriptions = createSubscriptionService({
+    db: o.db, store: o.store, logger: o.logger, clock, baseUrl: o.fhirBaseUrl ?? 'urn:carebridge:fhir',
+    settings: o.subscriptionSettings, errorAfter: o.subscriptionErrorAfter, matches: matchesQuery, wake: () => wakeWorker(),
+  });
+  await subscriptions.refresh();
+  const destinations = () => [...[...built.values()].map((b) => b.destination), ...subscriptions.destinations(), ...(o.extraDestinations?.() ?? [])];
+  const worker = createDeliveryWorker({
+    db: o.db, logger: o.logger, metrics: o.metrics, clock, destinations, pollMs: o.pollMs ?? 100,
+    onSettled: async (m, outcome, settlement, at) => {
+      await subscriptions.onSettled(m, outcome, settlement);
+      await o.onSettled?.(m, outcome, settlement, at);
+    },
+  });
+  wakeWorker = () => worker.wake();
 
   const pumpOnce = async () => {
     const r = await consumeOutboundBatch({
@@ -95,7 +119,7 @@ export async function createOutboundService(o: OutboundServiceOptions): Promise<
       rules: () => rules.current(),
       consume: consumeChangeFeed,
       storeFor: (trx) => createFhirStore({ db: trx, logger: o.logger, validate: false }),
-      extraHandlers: o.extraHandlers,
+      extraHandlers: [subscriptions.handler, ...(o.extraHandlers ?? [])],
     });
     if (r.enqueued) worker.wake();
     return r;
@@ -104,6 +128,7 @@ export async function createOutboundService(o: OutboundServiceOptions): Promise<
 
   let running = false;
   let loop: Promise<void> | undefined;
+  let heartbeatTimer: NodeJS.Timeout | undefined;
   let wake = new AbortController();
   const consumeLoop = async () => {
     while (running) {
@@ -134,6 +159,8 @@ export async function createOutboundService(o: OutboundServiceOptions): Promise<
   return {
     rules,
     worker,
+    subscriptions,
+    fhirBaseUrl: o.fhirBaseUrl ?? 'urn:carebridge:fhir',
     destinations,
     pump,
     async status() {
@@ -165,9 +192,12 @@ export async function createOutboundService(o: OutboundServiceOptions): Promise<
       running = true;
       loop = consumeLoop();
       worker.start();
+      // Subscription list refresh, classic activation and heartbeats: once a second.
+      heartbeatTimer = setInterval(() => void subscriptions.heartbeat().catch((err: unknown) => o.logger.error({ err }, 'subscription heartbeat failed')), 1000);
     },
     async stop() {
       running = false;
+      clearInterval(heartbeatTimer);
       wake.abort();
       await loop;
       await worker.stop();

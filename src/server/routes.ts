@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { installAuth } from '../auth/index.js';
 import { fhirRoutes } from '../fhir/index.js';
 import { careplanRoutes } from '../careplans/index.js';
-import { outboundAdminRoutes } from '../outbound/index.js';
+import { outboundAdminRoutes, subscriptionRoutes } from '../outbound/index.js';
 import { DASHBOARD_PUBLIC_PATHS, dashboardRoutes, healthRoutes, metricsRoutes } from '../ops/index.js';
 import { mappingRoutes } from '../mapping/index.js';
 import type { Runtime } from './runtime.js';
@@ -16,6 +16,8 @@ export async function registerRooms(app: FastifyInstance, runtime: Runtime): Pro
   // PlanDefinition/$apply: a more specific route than the FHIR plugin's wildcard.
   await app.register(careplanRoutes, { service: runtime.careplans, policyFor: auth.policyFor, onAccess: auth.onAccess });
   await app.register(outboundAdminRoutes, { db: runtime.database.db, outbound: runtime.outbound });
+  // Subscription/$status and $events: more specific than the FHIR plugin's wildcard.
+  await app.register(subscriptionRoutes, { db: runtime.database.db, store: runtime.store, baseUrl: runtime.outbound.fhirBaseUrl, policyFor: auth.policyFor });
   await app.register(healthRoutes, { runtime });
   await app.register(metricsRoutes, { metrics: runtime.metrics });
   await app.register(dashboardRoutes);

@@ -81,6 +81,7 @@ export async function createRuntime({ config, logger, database }: CreateRuntimeO
   const outbound = await createOutboundService({
     db: db.db, store, logger, metrics,
     rulesDir: join(config.mappingsDir, 'outbound'),
+    fhirBaseUrl: config.http.publicBaseUrl ? `${config.http.publicBaseUrl.replace(/\/+$/, '')}/fhir` : undefined,
     // Rule files may name any variable (${HEALTH_CLOUD_URL}); the CRM webhook pair comes validated from config.
     vars: { ...process.env, CRM_WEBHOOK_URL: config.crmWebhook?.url, CRM_WEBHOOK_SECRET: config.crmWebhook?.secret },
   });
