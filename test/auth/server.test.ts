@@ -9,6 +9,7 @@ import { auditConsentSuite } from './audit-consent.suite.js';
 import { eraseSuite } from './erase.suite.js';
 import { privacySuite } from './privacy.suite.js';
 import { routeSweepSuite } from './route-sweep.suite.js';
+import { scopeEnforcementSuite } from './scope-enforcement.suite.js';
 
 describe.each(testDatabaseKinds())('auth on the real server (%s)', (kind) => {
   let s: TestServer | undefined;
@@ -18,6 +19,7 @@ describe.each(testDatabaseKinds())('auth on the real server (%s)', (kind) => {
   afterAll(() => s?.stop());
   const server = () => s!;
   routeSweepSuite(server);
+  scopeEnforcementSuite(server);
   auditConsentSuite(server);
   privacySuite(server);
   eraseSuite(server);
