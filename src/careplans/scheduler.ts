@@ -4,7 +4,7 @@
  * PGlite has one connection), then writes the outcome and closes the row in one transaction that
  * re-checks the claim — so an activity is sent exactly once even if a claim expired meanwhile.
  */
-import type { CommunicationRequest, Patient, Task } from 'fhir/r4.js';
+import type { CommunicationRequest, Patient } from 'fhir/r4.js';
 import { randomUUID } from 'node:crypto';
 import { sql, type AnyDb } from '../db/index.js';
 import type { Logger } from '../logging/index.js';
@@ -86,42 +86,53 @@ export function createScheduler(deps: SchedulerDeps) {
 
   type Decided = { row: CareplanActivityRow; decision: Exclude<DispatchDecision, { kind: 'defer' }>; now: Date };
 
-  /** Closes the row (re-checking our claim) and writes its outcome; false when the claim was lost. */
-  async function finishOne(store: CareplanStore, trx: AnyDb, { row, decision, now }: Decided): Promise<boolean> {
-    const state: ActivityState = decision.kind === 'task' ? 'task-created' : decision.status;
-    const resultRef = decision.kind === 'task' ? `Task/${decision.task.id}` : `Communication/${decision.communication.id}`;
-    // Closing the row first locks it: a revoke or another claimant waits, or we see we lost it.
-    const closed = await careplanTables(trx)
-      .updateTable('careplan_activity')
-      .set({ status: state, result_ref: resultRef, reason: decision.reason ?? null, done_at: now, claimed_by: null, claim_expires_at: null, updated_at: now })
-      .where('id', '=', row.id).where('status', '=', 'claimed').where('claimed_by', '=', instanceId)
-      .executeTakeFirst();
-    if (Number(closed.numUpdatedRows) !== 1) return false;
-    if (decision.kind === 'task') await store.update(decision.task, write);
-    else await store.update(decision.communication, write);
-    if (row.kind !== 'call') {
-      const request = await store.readOrUndefined<CommunicationRequest | Task>(row.request_type, row.request_id);
-      if (request?.resourceType === 'CommunicationRequest' && request.status === 'active') await store.update({ ...request, status: 'completed' }, write);
+  const stateOf = (d: Decided): ActivityState => (d.decision.kind === 'task' ? 'task-created' : d.decision.status);
+  const resultRefOf = (d: Decided) => (d.decision.kind === 'task' ? `Task/${d.decision.task.id}` : `Communication/${d.decision.communication.id}`);
+
+  /**
+   * Closes the rows first (one statement, re-checking our claim): that locks them, so a revoke or a
+   * lease takeover either waits for us or has already won — then we write nothing for that row.
+   * Returns the ids we still owned.
+   */
+  async function closeRows(trx: AnyDb, chunk: readonly Decided[]): Promise<Set<string>> {
+    const values = chunk.map((d) => sql`(${d.row.id}, ${stateOf(d)}, ${resultRefOf(d)}, ${d.decision.reason ?? null}::text, ${d.now}::timestamptz)`);
+    const { rows } = await sql<{ id: string }>`
+      update careplan_activity a
+         set status = v.status, result_ref = v.result_ref, reason = v.reason, done_at = v.done_at,
+             claimed_by = null, claim_expires_at = null, updated_at = v.done_at
+        from (values ${sql.join(values)}) as v(id, status, result_ref, reason, done_at)
+       where a.id = v.id and a.status = 'claimed' and a.claimed_by = ${instanceId}
+      returning a.id`.execute(trx);
+    return new Set(rows.map((r) => r.id));
+  }
+
+  async function writeOutcome(store: CareplanStore, d: Decided): Promise<void> {
+    if (d.decision.kind === 'task') await store.update(d.decision.task, write);
+    else await store.update(d.decision.communication, write);
+    if (d.row.kind !== 'call' && d.row.request_type === 'CommunicationRequest') {
+      const request = await store.readOrUndefined<CommunicationRequest>('CommunicationRequest', d.row.request_id);
+      if (request?.status === 'active') await store.update({ ...request, status: 'completed' }, write);
     }
-    return true;
   }
 
   /** Writes one chunk in ONE transaction; if that fails, each activity alone (one bad one cannot hold back the rest). */
   async function finishChunk(chunk: Decided[], done: Map<string, boolean>): Promise<void> {
-    try {
-      const results = await deps.store.inTransaction(async (store, trx) => {
-        const out: Array<[string, boolean]> = [];
-        for (const d of chunk) out.push([d.row.id, await finishOne(store, trx, d)]);
-        return out;
+    const inTrx = (part: Decided[]) =>
+      deps.store.inTransaction(async (store, trx) => {
+        const owned = await closeRows(trx, part);
+        for (const d of part) if (owned.has(d.row.id)) await writeOutcome(store, d);
+        return owned;
       });
-      for (const [id, ok] of results) done.set(id, ok);
+    try {
+      const owned = await inTrx(chunk);
+      for (const d of chunk) done.set(d.row.id, owned.has(d.row.id));
       return;
     } catch (err) {
       deps.logger.warn({ err: { message: (err as Error).message }, activities: chunk.length }, 'care-plan batch write failed; writing one by one');
     }
     for (const d of chunk) {
       try {
-        done.set(d.row.id, await deps.store.inTransaction((store, trx) => finishOne(store, trx, d)));
+        done.set(d.row.id, (await inTrx([d])).has(d.row.id));
       } catch (err) {
         deps.logger.error({ activity: d.row.id, err }, 'care-plan activity failed; retried when its claim expires');
       }
