@@ -13,7 +13,7 @@ const root = new URL('../', import.meta.url).pathname;
 export const corpusDir = `${root}../shared/corpus`;
 
 type Res = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- both sides are compared as plain JSON
-interface Comparison { file: string; resource: string; field: string; ours: unknown; theirs: unknown; agree: boolean }
+interface Comparison { file: string; resource: string; field: string; ours: unknown; theirs: unknown; agree: boolean; /** both converters produced this resource */ paired: boolean }
 
 const instant = (v: unknown): string | undefined => {
   if (typeof v !== 'string') return undefined;
@@ -99,7 +99,7 @@ export async function runConformance(set: MappingSet): Promise<{ comparisons: Co
           const x = a ? get(a) : undefined;
           const y = b ? get(b) : undefined;
           if (empty(x) && empty(y)) continue;
-          comparisons.push({ file: name, resource: type, field, ours: x, theirs: y, agree: JSON.stringify(x) === JSON.stringify(y) });
+          comparisons.push({ file: name, resource: type, field, ours: x, theirs: y, agree: JSON.stringify(x) === JSON.stringify(y), paired: !!a && !!b });
         }
       }
     }
@@ -116,17 +116,28 @@ function report(r: Awaited<ReturnType<typeof runConformance>>): string {
   lines.push(`Messages compared: ${r.mapped} (message types we map); skipped ${r.skipped.length} of types we do not map.`, '');
   lines.push('A field is compared when either side has a value. Dates compare as instants (their converter shifts offsets to its build machine\'s zone), names as family|first given, identifiers/telecoms/addresses as sets.', '');
   lines.push(`**Overall agreement: ${pct(all)} % (${all.filter((c) => c.agree).length}/${all.length} fields)**`, '');
-  lines.push('| resource | field | compared | agree | % |', '|---|---|---:|---:|---:|');
+  const paired = all.filter((c) => c.paired);
+  lines.push(`**On resources both converters produce: ${pct(paired)} % (${paired.filter((c) => c.agree).length}/${paired.length} fields)** — the rest are resources only one side emits (mostly FHIR-Converter Observations from ACC/PDA segments, which we report as unmapped instead).`, '');
+  lines.push('| resource | field | compared | agree | % | both produced: compared | agree | % |', '|---|---|---:|---:|---:|---:|---:|---:|');
+  const row = (label: string, field: string, xs: Comparison[]) => {
+    const p = xs.filter((c) => c.paired);
+    return `| ${label} | ${field} | ${xs.length} | ${xs.filter((c) => c.agree).length} | ${pct(xs)} | ${p.length} | ${p.filter((c) => c.agree).length} | ${pct(p)} |`;
+  };
   for (const [type, fields] of Object.entries(FIELDS)) {
     const ofType = all.filter((c) => c.resource === type);
-    for (const field of Object.keys(fields)) {
-      const xs = ofType.filter((c) => c.field === field);
-      lines.push(`| ${type} | ${field} | ${xs.length} | ${xs.filter((c) => c.agree).length} | ${pct(xs)} |`);
-    }
-    lines.push(`| **${type}** | all | ${ofType.length} | ${ofType.filter((c) => c.agree).length} | **${pct(ofType)}** |`);
+    for (const field of Object.keys(fields)) lines.push(row(type, field, ofType.filter((c) => c.field === field)));
+    lines.push(row(`**${type}**`, 'all', ofType));
   }
-  lines.push('', '## Differences', '', '| message | field | ours | FHIR-Converter |', '|---|---|---|---|');
-  for (const c of all.filter((x) => !x.agree)) lines.push(`| ${c.file} | ${c.resource}.${c.field} | \`${JSON.stringify(c.ours) ?? '—'}\` | \`${JSON.stringify(c.theirs) ?? '—'}\` |`);
+  lines.push('', '## Differences on resources both produce', '', '| message | field | ours | FHIR-Converter |', '|---|---|---|---|');
+  for (const c of paired.filter((x) => !x.agree)) lines.push(`| ${c.file} | ${c.resource}.${c.field} | \`${JSON.stringify(c.ours) ?? '—'}\` | \`${JSON.stringify(c.theirs) ?? '—'}\` |`);
+  lines.push('', '## Resources only one side produced', '', '| message | resource | ours | FHIR-Converter |', '|---|---|---|---|');
+  const seen = new Set<string>();
+  for (const c of all.filter((x) => !x.paired)) {
+    const k = `${c.file}|${c.resource}|${c.ours === undefined}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    lines.push(`| ${c.file} | ${c.resource} | ${c.ours === undefined ? '—' : 'yes'} | ${c.theirs === undefined ? '—' : 'yes'} |`);
+  }
   lines.push('', '## Skipped (no map for the type)', '', r.skipped.join(', '), '');
   return lines.join('\n');
 }
@@ -142,4 +153,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const md = report(result);
   writeFileSync(`${root}docs/conformance.md`, md);
   process.stdout.write(md.split('## Differences')[0]!);
+  process.exitCode = 0;
 }

@@ -48,7 +48,7 @@ export function compileCodeMap(spec: CodeMapSpec, lineOfKey: (key: string) => nu
       if (display !== undefined) return { system: table.url, code: v2, display };
     }
     // `default: "urn:x:{value}"` keeps unknown codes distinguishable instead of collapsing them.
-    return fallback && fallback.code!.includes('{value}') ? { ...fallback, code: fallback.code!.replace('{value}', v2) } : fallback;
+    return fallback && fallback.code!.includes('{value}') ? { ...fallback, code: fallback.code!.replace('{value}', encodeURIComponent(v2)) } : fallback;
   };
   return {
     errors,

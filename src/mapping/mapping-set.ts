@@ -57,6 +57,7 @@ export function createMappingSet(loaded: LoadedMappings): MappingSet {
       try {
         return runMessageMap(map, message, { explain: o.explain, timeZone: timeZoneFor(`${h.sendingApplication}|${h.sendingFacility}`), mappingHash: loaded.hash });
       } catch (err) {
+        if (err instanceof CarebridgeError && err.code === 'CB_ERR_MAP_FAILED') throw err;
         const e = normalizeError(err);
         throw new CarebridgeError('CB_ERR_MAP_FAILED', `mapping '${map.id}' failed for control id ${h.controlId}: ${e.code === 'CB_ERR_INTERNAL' ? (err as Error).message : e.message}`, { cause: err });
       }

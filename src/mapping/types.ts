@@ -91,7 +91,8 @@ export interface MessageResourceSpec {
   /** Group this resource under another foreach key (OBX under OBR). */
   readonly within?: string;
   readonly when?: ConditionSpec;
-  /** Write the resource with this HTTP method (default PUT conditional on identity). */
+  /** The message is refused (CB_ERR_MAP_FAILED) when this resource has no identity (e.g. no PID-3). */
+  readonly required?: boolean;
   readonly source: SourceRef;
 }
 

@@ -9,6 +9,7 @@ import type { MappableMessage } from '../hl7-shape.js';
 import type { ExplainEntry, MappingResult, MergeInstruction } from '../types.js';
 import { nodeHasValue } from '../v2-path.js';
 import { v2DateTime } from '../datetime.js';
+import { CarebridgeError } from '../../errors/index.js';
 import type { CompiledEntry, CompiledMessageMap } from './message.js';
 import { prune } from './rules.js';
 import { buildSegmentIndex, segmentFor, type Instance, type MapRun, type Scope } from './runtime.js';
@@ -30,7 +31,8 @@ export function runMessageMap(map: CompiledMessageMap, message: MappableMessage,
     index: buildSegmentIndex(message), instances, within, prefix: '',
     ...(o.explain ? { explain: [] as ExplainEntry[] } : {}),
   };
-  const planned = plan(map, run, instances, within);
+  const skipped = new Set<number>();
+  const planned = plan(map, run, instances, within, skipped);
   const entries: BundleEntry[] = [];
   const merges: MergeInstruction[] = [];
   const meta = {
@@ -40,6 +42,11 @@ export function runMessageMap(map: CompiledMessageMap, message: MappableMessage,
   for (const p of planned) {
     const body = (p.entry.build(run, p.scope) ?? {}) as Record<string, unknown>;
     const identity = identityOf(p, run, body);
+    if (!identity && p.entry.required) {
+      throw new CarebridgeError('CB_ERR_MAP_FAILED', `${p.inst.resourceType} '${p.entry.key}' (${p.entry.mapId}) cannot be identified: its identity fields are empty`, {
+        details: [{ diagnostics: `no identity for ${p.inst.resourceType}`, location: p.entry.segment }],
+      });
+    }
     if (map.merge && p.entry.key === map.merge.from) {
       const into = planned.find((x) => x.entry.key === map.merge!.into);
       const intoIdentity = into ? identityOf(into, run, {}) : undefined;
@@ -60,12 +67,12 @@ export function runMessageMap(map: CompiledMessageMap, message: MappableMessage,
   const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: entries };
   return {
     bundle, mappingId: map.id, mappingHash: o.mappingHash, merges,
-    unmapped: unmappedFields(message, map.reads),
+    unmapped: unmappedFields(message, map.reads, skipped),
     ...(run.explain ? { explain: run.explain } : {}),
   };
 }
 
-function plan(map: CompiledMessageMap, run: MapRun, instances: Map<string, Instance[]>, within: Map<string, string>): Planned[] {
+function plan(map: CompiledMessageMap, run: MapRun, instances: Map<string, Instance[]>, within: Map<string, string>, skipped: Set<number>): Planned[] {
   const out: Planned[] = [];
   const segOfKey = new Map(map.entries.map((e) => [e.key, e.segment]));
   for (const e of map.entries) {
@@ -79,7 +86,11 @@ function plan(map: CompiledMessageMap, run: MapRun, instances: Map<string, Insta
       const inst: Instance = { key: e.key, pos, parentPos, fullUrl: urnFor(run.sender, run.message.header.controlId, e.key, pos), resourceType: e.resourceType };
       const seg = run.message.segments[pos];
       let scope: Scope = { seg, pos, node: undefined, inst };
-      if (e.when && !e.when(run, scope)) continue;
+      if (e.when && !e.when(run, scope)) {
+        // A foreach segment left out by `when` (an OBX without code) is reported, not silently lost.
+        if (e.foreach && !e.field) skipped.add(pos);
+        continue;
+      }
       if (e.field) {
         const node = e.field(run, scope)[0];
         if (node === undefined || !nodeHasValue(node)) continue;
@@ -137,7 +148,7 @@ function provenanceEntry(entries: BundleEntry[], sender: string, controlId: stri
       resourceType: 'Provenance',
       target: entries.map((e) => ({ reference: e.fullUrl! })),
       // MSH-7, not the clock: the same message must map to the same bundle (replay-diff, tests).
-      recorded: v2DateTime(dateTime, 'instant', tz) ?? v2DateTime(dateTime, 'dateTime', tz) ?? '1970-01-01T00:00:00Z',
+      recorded: v2DateTime(dateTime, 'instant', tz) ?? `${v2DateTime(dateTime, 'date', tz) ?? '1970-01-01'}T00:00:00Z`,
       activity: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: 'UPDATE' }] },
       agent: [{ who: { display: sender } }],
       entity: [{ role: 'source', what: { identifier: { system: 'urn:carebridge:hl7v2:control-id', value: `${sender}|${controlId}` } } }],

@@ -22,6 +22,7 @@ export interface CompiledEntry {
   readonly field?: NodesReader;
   readonly within?: string;
   readonly when?: Predicate;
+  readonly required: boolean;
   readonly build: Builder;
   readonly identity?: CompiledIdentity;
   readonly source: SourceRef;
@@ -94,6 +95,7 @@ function compileEntry(env: CompileEnv, r: MessageResourceSpec): CompiledEntry | 
     return {
       key: r.key, mapId: target.id, resourceType: target.resource, segment: target.segment, foreach: r.foreach ?? false, within: r.within,
       when: r.when ? compileCondition(env, r.when, pc, r.source) : undefined,
+      required: r.required ?? false,
       build: buildWith(setters),
       identity: target.identity ? compileIdentity(env, target.identity, pc, target.source) : undefined,
       source: r.source,
@@ -111,6 +113,7 @@ function compileEntry(env: CompileEnv, r: MessageResourceSpec): CompiledEntry | 
   return {
     key: r.key, mapId: target.id, resourceType: target.fhir, segment, foreach: false, field: nodes.read, within: r.within,
     when: r.when ? compileCondition(env, r.when, { kind: 'segment', segment }, r.source) : undefined,
+    required: r.required ?? false,
     build: compileDatatypeBuilder(env, target, r.source),
     identity: target.identity ? compileIdentity(env, target.identity, pc, target.source) : undefined,
     source: r.source,

@@ -10,27 +10,27 @@ import { fieldDescription } from '../v2-definitions.js';
 /** Segments the intake consumes itself (routing, ACK), never reported. */
 const ENVELOPE = new Set(['MSH', 'BHS', 'BTS', 'FHS', 'FTS']);
 
-export function unmappedFields(message: MappableMessage, reads: ReadonlyMap<string, ReadonlySet<number>>): UnmappedField[] {
+export function unmappedFields(message: MappableMessage, reads: ReadonlyMap<string, ReadonlySet<number>>, skipped: ReadonlySet<number> = new Set()): UnmappedField[] {
   const out: UnmappedField[] = [];
   const occurrence = new Map<string, number>();
-  for (const seg of message.segments) {
+  message.segments.forEach((seg, pos) => {
     const n = (occurrence.get(seg.name) ?? 0) + 1;
     occurrence.set(seg.name, n);
-    if (ENVELOPE.has(seg.name)) continue;
+    if (ENVELOPE.has(seg.name)) return;
     if (seg.name.startsWith('Z')) {
       if (hasData(seg.fields)) out.push({ segment: seg.name, occurrence: n, reason: 'z-segment' });
-      continue;
+      return;
     }
     const read = reads.get(seg.name);
-    if (!read) {
+    if (!read || skipped.has(pos)) {
       if (hasData(seg.fields)) out.push({ segment: seg.name, occurrence: n, reason: 'segment-not-mapped' });
-      continue;
+      return;
     }
     for (let f = 1; f < seg.fields.length; f++) {
       if (f === 1 && isBookkeepingField(seg.name)) continue;
       if (!read.has(f) && nodeHasValue(seg.fields[f] as never)) out.push({ segment: seg.name, occurrence: n, field: f, reason: 'field-not-read' });
     }
-  }
+  });
   return out;
 }
 
