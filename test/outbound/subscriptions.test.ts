@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
-import type { Bundle, Encounter, Parameters, Subscription } from 'fhir/r4.js';
+import type { Appointment, Bundle, Encounter, Parameters, Subscription } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALLOW_ALL, createFhirStore, type FhirStore } from '../../src/fhir/index.js';
 import { normalizeError } from '../../src/errors/index.js';
@@ -129,7 +129,8 @@ describe('FHIR Subscriptions via the outbox', () => {
     await store.create({ resourceType: 'Subscription', status: 'requested', reason: 'booked', criteria: 'Appointment?status=booked', channel: { type: 'rest-hook', endpoint: `${receiver.url}/classic`, payload: 'application/fhir+json' } } as Subscription);
     // Activated by the server within a second (no handshake in classic R4).
     await new Promise((r) => setTimeout(r, 1300));
-    const { resource: booked } = await store.create({ resourceType: 'Appointment', status: 'booked', participant: [{ actor: { reference: 'Patient/p9' }, status: 'accepted' }] });
+    const appt: Appointment = { resourceType: 'Appointment', status: 'booked', participant: [{ actor: { reference: 'Patient/p9' }, status: 'accepted' }] };
+    const { resource: booked } = await store.create(appt);
     await store.create({ resourceType: 'Appointment', status: 'proposed', participant: [{ actor: { reference: 'Patient/p9' }, status: 'accepted' }] });
     await until(() => receiver.accepted.some((r) => r.url.startsWith('/classic')), 'classic notification');
     await new Promise((r) => setTimeout(r, 300));
