@@ -3,18 +3,22 @@ import type { Bundle, CapabilityStatement, Observation, Patient } from 'fhir/r4.
 import { Client, type FhirResource } from 'fhir-kit-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseKinds } from '../helpers/db.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-
-const AUTH_OFF = { CAREBRIDGE_AUTH: 'off-i-understand-this-exposes-patient-data' };
+import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/server.js';
 
 describe.each(testDatabaseKinds())('FHIR REST with fhir-kit-client on %s', (kind) => {
   let server: TestServer;
   let client: Client;
   beforeAll(async () => {
-    server = await startTestServer(kind, AUTH_OFF);
-    client = new Client({ baseUrl: `${server.httpUrl}/fhir` });
+    // The full server with auth on (the default), as the CRM would talk to it.
+    server = await startTestServer(kind);
+    client = new Client({ baseUrl: `${server.httpUrl}/fhir`, bearerToken: TEST_ADMIN_TOKEN });
   });
   afterAll(() => server.stop());
+
+  it('answers 401 with an OperationOutcome without a token', async () => {
+    const anonymous = new Client({ baseUrl: `${server.httpUrl}/fhir` });
+    await expect(anonymous.search({ resourceType: 'Patient', searchParams: {} })).rejects.toMatchObject({ response: { status: 401, data: { resourceType: 'OperationOutcome' } } });
+  });
 
   it('reads the CapabilityStatement', async () => {
     const cs = (await client.capabilityStatement()) as unknown as CapabilityStatement;
@@ -40,6 +44,9 @@ describe.each(testDatabaseKinds())('FHIR REST with fhir-kit-client on %s', (kind
     expect(found.entry?.map((e) => e.resource?.id)).toEqual([created.id]);
     const history = (await client.history({ resourceType: 'Patient', id: created.id! })) as unknown as Bundle;
     expect(history.entry).toHaveLength(2);
+    // Request logs carry the resource id, never names or bodies.
+    expect(server.logs.some((l) => Array.isArray(l.ids) && (l.ids as string[]).includes(`Patient/${created.id}`))).toBe(true);
+    expect(JSON.stringify(server.logs)).not.toContain('Kitson');
     await client.delete({ resourceType: 'Patient', id: created.id! });
     await expect(client.read({ resourceType: 'Patient', id: created.id! })).rejects.toMatchObject({ response: { status: 410 } });
   });
