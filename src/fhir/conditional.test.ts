@@ -1,3 +1,4 @@
+import type { Patient } from 'fhir/r4.js';
 import { describe, expect, it } from 'vitest';
 import { parseConditional } from './conditional.js';
 import { parseEntryRequest } from './bundle-request.js';
@@ -32,8 +33,10 @@ describe('meta helpers', () => {
     expect(parseVersion('3')).toBe('3');
   });
   it('compares content ignoring versionId/lastUpdated and key order', () => {
-    expect(sameContent({ resourceType: 'Patient', id: '1', meta: { versionId: '1', lastUpdated: 'a' }, active: true }, { active: true, id: '1', resourceType: 'Patient' })).toBe(true);
-    expect(sameContent({ resourceType: 'Patient', id: '1', active: true }, { resourceType: 'Patient', id: '1', active: false })).toBe(false);
+    const a: Patient = { resourceType: 'Patient', id: '1', meta: { versionId: '1', lastUpdated: 'a' }, active: true };
+    const b: Patient = { active: true, id: '1', resourceType: 'Patient' };
+    expect(sameContent(a, b)).toBe(true);
+    expect(sameContent(a, { ...b, active: false })).toBe(false);
   });
   it('encodes the write source without patient data', () => {
     expect(sourceUri({ kind: 'outbound', destination: 'crm' })).toBe('urn:carebridge:outbound:crm');
