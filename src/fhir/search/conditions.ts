@@ -86,7 +86,7 @@ function valueMatch(ctx: CompileContext, def: SearchParamDef, modifier: string |
     case 'date':
       return dateCompare(def.code, value, col('low'), col('high'));
     case 'reference':
-      return referenceMatch(ctx, def, modifier, value, t);
+      return referenceMatch(ctx, modifier, value, t);
     case 'quantity': {
       const q = parseQuantity(def.code, value);
       const parts = [numberCompare(q.prefix, q, col('low'), col('high'))];
@@ -160,7 +160,7 @@ function numberCompare(prefix: Prefix, n: { value: number; low: number; high: nu
   }
 }
 
-function referenceMatch(ctx: CompileContext, def: SearchParamDef, modifier: string | undefined, raw: string, t: string): Bool {
+function referenceMatch(ctx: CompileContext, modifier: string | undefined, raw: string, t: string): Bool {
   const col = (c: string) => sql.ref(`${t}.${c}`);
   let value = unescape(raw);
   if (value.startsWith(`${ctx.baseUrl}/`)) value = value.slice(ctx.baseUrl.length + 1);

@@ -1,29 +1,16 @@
 /**
- * Test support for the search room: a database with the store's resource table and the search
- * index tables, and a seeder that writes rows the way the store does (row + index in one trx).
+ * Test support for the search room: a database with the store's tables (its own migrations) and
+ * the search index tables, and a seeder that writes rows the way the store does (row + index in
+ * one transaction) without the store's validation, so fixtures stay small.
  */
 import type { Resource } from 'fhir/r4.js';
 import { sql } from 'kysely';
-import type { AnyDb, DatabaseKind, Migration } from '../../../src/db/index.js';
-import { indexResource, removeIndex, searchMigrations } from '../../../src/fhir/search/index.js';
+import type { AnyDb, DatabaseKind } from '../../../src/db/index.js';
+import { fhirMigrations, indexResource, removeIndex, searchMigrations } from '../../../src/fhir/index.js';
 import { openTestDatabase, type TestDatabase } from '../../helpers/db.js';
 
-/**
- * A copy of the store's `fhir_resource` DDL (CONTRACTS §1), so these tests do not depend on the
- * store's other code while both rooms are being built.
- */
-const resourceTable: Migration = {
-  name: '0100_fhir_store_tables',
-  async up(db) {
-    await sql`create table fhir_resource (
-      resource_type text not null, id text not null, version_id int not null,
-      last_updated timestamptz not null, deleted bool not null default false, content jsonb not null,
-      primary key (resource_type, id))`.execute(db);
-  },
-};
-
 export function openSearchDatabase(kind: DatabaseKind): Promise<TestDatabase> {
-  return openTestDatabase(kind, [resourceTable, ...searchMigrations]);
+  return openTestDatabase(kind, [...fhirMigrations, ...searchMigrations]);
 }
 
 export const BASE = 'http://cb.test/fhir';
