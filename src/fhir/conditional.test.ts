@@ -36,7 +36,8 @@ describe('meta helpers', () => {
     const a: Patient = { resourceType: 'Patient', id: '1', meta: { versionId: '1', lastUpdated: 'a' }, active: true };
     const b: Patient = { active: true, id: '1', resourceType: 'Patient' };
     expect(sameContent(a, b)).toBe(true);
-    expect(sameContent(a, { ...b, active: false })).toBe(false);
+    const c: Patient = { ...b, active: false };
+    expect(sameContent(a, c)).toBe(false);
   });
   it('encodes the write source without patient data', () => {
     expect(sourceUri({ kind: 'outbound', destination: 'crm' })).toBe('urn:carebridge:outbound:crm');
