@@ -22,13 +22,14 @@ export interface AuthenticatorDeps {
   readonly clients: ClientRepository;
   readonly keys: SigningKeys;
   readonly tokens: TokenSettings;
-  readonly adminToken?: string;
+  /** sha256 hex of CAREBRIDGE_ADMIN_TOKEN (the token itself is never held). */
+  readonly adminTokenSha256?: string;
 }
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 
-export function createAuthenticator({ clients, keys, tokens, adminToken }: AuthenticatorDeps): Authenticator {
-  const adminDigest = adminToken ? sha256Hex(adminToken) : undefined;
+export function createAuthenticator({ clients, keys, tokens, adminTokenSha256 }: AuthenticatorDeps): Authenticator {
+  const adminDigest = adminTokenSha256;
   const adminPrincipal: Principal | undefined = adminDigest
     ? { clientId: ADMIN_TOKEN_CLIENT_ID, method: 'admin-token', scopes: ALL_SCOPES, policy: policyFromScopes(ADMIN_TOKEN_CLIENT_ID, ALL_SCOPES) }
     : undefined;

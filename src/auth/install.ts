@@ -110,7 +110,7 @@ export async function installAuth(app: FastifyInstance, options: InstallAuthOpti
   const keys = await loadSigningKeys(db);
   const issuer = config.http.publicBaseUrl?.replace(/\/$/, '') ?? 'carebridge';
   const tokens: TokenSettings = { issuer, audience: `${issuer}/fhir` };
-  const authenticator = createAuthenticator({ clients, keys, tokens, adminToken: config.auth.adminToken });
+  const authenticator = createAuthenticator({ clients, keys, tokens, adminTokenSha256: config.auth.adminTokenSha256 });
 
   if (!config.auth.enabled) {
     logger.warn('AUTH IS OFF (CAREBRIDGE_AUTH=off-i-understand-this-exposes-patient-data): every route is open to anyone who can reach this port');
@@ -119,7 +119,7 @@ export async function installAuth(app: FastifyInstance, options: InstallAuthOpti
       request.principal = anonymous;
     });
   } else {
-    await ensureFirstAdmin({ db, clients, logger, adminTokenSet: Boolean(config.auth.adminToken), out: options.credentialsOut ?? process.stdout });
+    await ensureFirstAdmin({ db, clients, logger, adminTokenSet: Boolean(config.auth.adminTokenSha256), out: options.credentialsOut ?? process.stdout });
     app.addHook('onRequest', async (request, reply) => gate(request, reply));
   }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.js';
 
@@ -17,7 +18,9 @@ describe('loadConfig', () => {
     expect(c.http.port).toBe(9000);
     expect(c.mllp.port).toBe(0);
     expect(c.database.url).toBe('postgres://x@127.0.0.1/db');
-    expect(c.auth.adminToken).toHaveLength(32);
+    // Only the digest is kept (sha256 of 'a' × 32).
+    expect(c.auth.adminTokenSha256).toBe(createHash('sha256').update('a'.repeat(32)).digest('hex'));
+    expect(JSON.stringify(c)).not.toContain('a'.repeat(32));
   });
 
   it('names the variable in a one-line error for a bad value', () => {

@@ -2,6 +2,7 @@
  * @module Configuration: one ajv schema over the environment, one defaults object, validated once
  * at boot and passed down. A bad value stops the server with one line naming the variable.
  */
+import { createHash } from 'node:crypto';
 import { Ajv } from 'ajv';
 import cron from 'node-cron';
 import { CarebridgeError } from '../errors/index.js';
@@ -53,7 +54,8 @@ export interface Config {
   };
   readonly database: { readonly url?: string; readonly dataDir: string; readonly poolSize: number; readonly statementTimeoutMs: number };
   readonly mappingsDir: string;
-  readonly auth: { readonly enabled: boolean; readonly adminToken?: string };
+  /** Only the sha256 digest (hex) of CAREBRIDGE_ADMIN_TOKEN is kept, never the token itself. */
+  readonly auth: { readonly enabled: boolean; readonly adminTokenSha256?: string };
   readonly logLevel: string;
   readonly intake: { readonly dedupWindowDays: number; readonly rawRetentionDays: number; readonly sendersFile?: string; readonly maxAttempts: number; readonly backoffMs: number };
   readonly scheduler: { readonly cron: string; readonly defaultTimeZone: string };
@@ -104,13 +106,17 @@ export function loadConfig(env: Env = process.env): Config {
     },
     database: { url: str('DATABASE_URL'), dataDir: str('DATA_DIR')!, poolSize: num('DATABASE_POOL_SIZE'), statementTimeoutMs: num('STATEMENT_TIMEOUT_MS') },
     mappingsDir: str('MAPPINGS_DIR')!,
-    auth: { enabled: str('CAREBRIDGE_AUTH') === 'on', adminToken: str('CAREBRIDGE_ADMIN_TOKEN') },
+    auth: { enabled: str('CAREBRIDGE_AUTH') === 'on', adminTokenSha256: sha256Hex(str('CAREBRIDGE_ADMIN_TOKEN')) },
     logLevel: str('LOG_LEVEL')!,
     intake: { dedupWindowDays: num('DEDUP_WINDOW_DAYS'), rawRetentionDays: num('RAW_RETENTION_DAYS'), sendersFile: str('HL7_SENDERS_FILE'), maxAttempts: num('HL7_MAX_ATTEMPTS'), backoffMs: num('HL7_RETRY_BACKOFF_MS') },
     scheduler: { cron: str('SCHEDULER_CRON')!, defaultTimeZone: str('CAREPLAN_DEFAULT_TIMEZONE')! },
     crmWebhook: str('CRM_WEBHOOK_URL') ? { url: str('CRM_WEBHOOK_URL')!, secret: str('CRM_WEBHOOK_SECRET')! } : undefined,
     workers: str('WORKERS') === 'on',
   };
+}
+
+function sha256Hex(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : createHash('sha256').update(value, 'utf8').digest('hex');
 }
 
 /** The documented variables, for `carebridge --help` and the README check. */
