@@ -142,6 +142,15 @@ describe.each(testDatabaseKinds())('FHIR REST behaviour on %s', (kind) => {
     expect(post.body.entry).toHaveLength(1);
   });
 
+  it('Prefer: handling=strict rejects an unknown search parameter, lenient ignores it', async () => {
+    const strict = await call('GET', 'Patient?not-a-param=1', undefined, { prefer: 'handling=strict' });
+    expect(strict.status).toBe(400);
+    expect(strict.body.resourceType).toBe('OperationOutcome');
+    const lenient = await call('GET', 'Patient?not-a-param=1', undefined, { prefer: 'handling=lenient' });
+    expect(lenient.status).toBe(200);
+    expect(lenient.body.type).toBe('searchset');
+  });
+
   it('$validate on type and instance names the element', async () => {
     const bad = await call('POST', 'Patient/$validate', pat('v1', { birthDate: '1990-02-31x' }));
     expect(bad.status).toBe(200);
