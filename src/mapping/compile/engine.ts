@@ -32,7 +32,8 @@ export function runMessageMap(map: CompiledMessageMap, message: MappableMessage,
     ...(o.explain ? { explain: [] as ExplainEntry[] } : {}),
   };
   const skipped = new Set<number>();
-  const planned = plan(map, run, instances, within, skipped);
+  const urnBase = hashHex(sender, h.controlId);
+  const planned = plan(map, run, instances, within, skipped, urnBase);
   const entries: BundleEntry[] = [];
   const merges: MergeInstruction[] = [];
   const meta = {
@@ -53,7 +54,7 @@ export function runMessageMap(map: CompiledMessageMap, message: MappableMessage,
       if (identity && intoIdentity) merges.push({ resourceType: p.inst.resourceType, fromQuery: identity, intoQuery: intoIdentity });
       continue;
     }
-    const resource = (prune(body) ?? {}) as Record<string, unknown>;
+    const resource = (run.holes ? ((prune(body) ?? {}) as Record<string, unknown>) : body);
     const out = { resourceType: p.inst.resourceType, ...resource, meta: { ...meta, tag: [...meta.tag] } } as FhirResource;
     entries.push({
       fullUrl: p.inst.fullUrl,
@@ -72,7 +73,7 @@ export function runMessageMap(map: CompiledMessageMap, message: MappableMessage,
   };
 }
 
-function plan(map: CompiledMessageMap, run: MapRun, instances: Map<string, Instance[]>, within: Map<string, string>, skipped: Set<number>): Planned[] {
+function plan(map: CompiledMessageMap, run: MapRun, instances: Map<string, Instance[]>, within: Map<string, string>, skipped: Set<number>, urnBase: string): Planned[] {
   const out: Planned[] = [];
   const segOfKey = new Map(map.entries.map((e) => [e.key, e.segment]));
   for (const e of map.entries) {
@@ -83,7 +84,7 @@ function plan(map: CompiledMessageMap, run: MapRun, instances: Map<string, Insta
     for (const pos of e.foreach ? positions : positions.slice(0, 1)) {
       const parentSeg = e.within ? segOfKey.get(e.within) : undefined;
       const parentPos = parentSeg ? nearestBefore(run.index.get(parentSeg), pos) : -1;
-      const inst: Instance = { key: e.key, pos, parentPos, fullUrl: urnFor(run.sender, run.message.header.controlId, e.key, pos), resourceType: e.resourceType };
+      const inst: Instance = { key: e.key, pos, parentPos, fullUrl: urnFor(urnBase, out.length), resourceType: e.resourceType };
       const seg = run.message.segments[pos];
       let scope: Scope = { seg, pos, node: undefined, inst };
       if (e.when && !e.when(run, scope)) {
@@ -113,8 +114,7 @@ function nearestBefore(list: readonly number[] | undefined, pos: number): number
 function identityOf(p: Planned, run: MapRun, body: Record<string, unknown>): string | undefined {
   const id = p.entry.identity;
   if (!id) return undefined;
-  const system = id.system(run, p.scope)[0] as string | undefined;
-  const value = id.value(run, p.scope)[0] as string | undefined;
+  const { system, value } = id.key(run, p.scope);
   if (value === undefined) return undefined;
   if (id.addIdentifier) {
     const list = ((body.identifier ??= []) as Array<{ system?: string; value?: string }>);
@@ -130,9 +130,12 @@ function hashHex(...parts: Array<string | number>): string {
   return createHash('sha1').update(parts.join('\u0000')).digest('hex');
 }
 
-function urnFor(sender: string, controlId: string, key: string, pos: number): string {
-  const h = hashHex(sender, controlId, key, pos);
-  return `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+/**
+ * One hash per message (sender + control id), the instance's index in the bundle in the last
+ * group: deterministic (replay-diff, tests) and unique within the bundle, without a hash per resource.
+ */
+function urnFor(base: string, index: number): string {
+  return `urn:uuid:${base.slice(0, 8)}-${base.slice(8, 12)}-5${base.slice(13, 16)}-${((parseInt(base[16]!, 16) & 3) | 8).toString(16)}${base.slice(17, 20)}-${index.toString(16).padStart(12, '0')}`;
 }
 
 /** Used when a resource has no business identifier: the same message always writes the same id. */
@@ -143,7 +146,7 @@ function stableId(sender: string, controlId: string, key: string, pos: number): 
 function provenanceEntry(entries: BundleEntry[], sender: string, controlId: string, dateTime: string, tz: string, meta: object): BundleEntry {
   const id = `cb-${hashHex('provenance', sender, controlId).slice(0, 32)}`;
   return {
-    fullUrl: `urn:uuid:${urnFor(sender, controlId, 'provenance', -1).slice(9)}`,
+    fullUrl: urnFor(hashHex(sender, controlId), 0xffffffff),
     resource: {
       resourceType: 'Provenance',
       target: entries.map((e) => ({ reference: e.fullUrl! })),

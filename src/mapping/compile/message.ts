@@ -8,10 +8,16 @@ import { compileDatatypeBuilder, buildWith, type Builder } from './datatype.js';
 import { fail, specOf, type CompileEnv, type PathContext } from './env.js';
 import { compileNodesReader, type NodesReader } from './read.js';
 import { compileRules } from './rules.js';
+import type { MapRun, Scope } from './runtime.js';
 import { compileCases, compileValue, type Producer, type TargetType } from './values.js';
 import type { Identifier } from 'fhir/r4.js';
 
-export interface CompiledIdentity { readonly param: string; readonly system: Producer; readonly value: Producer; readonly addIdentifier: boolean }
+export interface CompiledIdentity {
+  readonly param: string;
+  /** system and value of the key, computed together (one evaluation of the identifier value). */
+  readonly key: (run: MapRun, scope: Scope) => { system?: string; value?: string };
+  readonly addIdentifier: boolean;
+}
 
 export interface CompiledEntry {
   readonly key: string;
@@ -127,16 +133,19 @@ function compileIdentity(env: CompileEnv, id: IdentitySpec, pc: PathContext, at:
     const produce = valueOf(id.identifier, { type: 'Identifier', array: false });
     return {
       param: id.param ?? 'identifier',
-      system: (run, scope) => { const i = produce(run, scope)[0] as Identifier | undefined; return i?.system ? [i.system] : []; },
-      value: (run, scope) => { const i = produce(run, scope)[0] as Identifier | undefined; return i?.value ? [i.value] : []; },
+      key: (run, scope) => {
+        const i = produce(run, scope)[0] as Identifier | undefined;
+        return { system: i?.system, value: i?.value };
+      },
       addIdentifier: id.addIdentifier ?? false,
     };
   }
   const none: Producer = () => [];
+  const system = id.system ? valueOf(id.system, str) : none;
+  const value = id.value ? valueOf(id.value, str) : none;
   return {
     param: id.param ?? 'identifier',
-    system: id.system ? valueOf(id.system, str) : none,
-    value: id.value ? valueOf(id.value, str) : none,
+    key: (run, scope) => ({ system: system(run, scope)[0] as string | undefined, value: value(run, scope)[0] as string | undefined }),
     addIdentifier: id.addIdentifier ?? false,
   };
 }

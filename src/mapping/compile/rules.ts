@@ -46,12 +46,13 @@ function compileRule(env: CompileEnv, rule: RuleSpec, baseType: string, pc: Path
     const values = produce(run, scope);
     if (values.length === 0) return;
     let cur = obj;
-    for (const p of parents) cur = child(cur, p);
+    for (const p of parents) cur = child(cur, p, run);
     if (last.array && last.index < 0) {
       const arr = (cur[last.name] ??= []) as unknown[];
       for (const v of values) arr.push(v);
     } else if (last.index >= 0) {
       const arr = (cur[last.name] ??= []) as unknown[];
+      if (last.index > arr.length) run.holes = true;
       if (arr[last.index] === undefined) arr[last.index] = values[0];
     } else if (cur[last.name] === undefined) {
       cur[last.name] = values[0];
@@ -60,10 +61,11 @@ function compileRule(env: CompileEnv, rule: RuleSpec, baseType: string, pc: Path
   };
 }
 
-function child(cur: Record<string, unknown>, step: Step): Record<string, unknown> {
+function child(cur: Record<string, unknown>, step: Step, run: MapRun): Record<string, unknown> {
   if (!step.array) return (cur[step.name] ??= {}) as Record<string, unknown>;
   const arr = (cur[step.name] ??= []) as Array<Record<string, unknown> | undefined>;
   const i = step.index < 0 ? 0 : step.index;
+  if (i > arr.length) run.holes = true;
   return (arr[i] ??= {});
 }
 

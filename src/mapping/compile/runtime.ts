@@ -30,6 +30,8 @@ export interface MapRun {
   explain?: ExplainEntry[];
   /** Label of the element being built, for explain entries (only kept when explaining). */
   prefix: string;
+  /** Set when a rule wrote an explicit array index past the end: the result needs compacting. */
+  holes?: boolean;
 }
 
 /** Where relative paths point: a segment, or a value node inside one. */

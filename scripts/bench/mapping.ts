@@ -1,0 +1,66 @@
+/**
+ * Mapping throughput in process, one core: the corpus mix (every ../shared/corpus message we have
+ * a map for; fixtures/hl7 when the corpus is absent) mapped to transaction Bundles in a loop.
+ * Reported twice: mapping only (messages parsed beforehand) and parse + map.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { parseBatch } from '../../src/hl7v2/index.js';
+import { createMappingSet, loadMappingDir, type MappableMessage } from '../../src/mapping/index.js';
+import type { BenchOptions, BenchResult } from './types.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+function corpusMix(): Array<{ raw: Buffer; message: MappableMessage }> {
+  const corpus = `${root}../shared/corpus/hl7v2`;
+  const dir = existsSync(corpus) ? corpus : `${root}fixtures/hl7`;
+  const out: Array<{ raw: Buffer; message: MappableMessage }> = [];
+  for (const f of readdirSync(dir).sort()) {
+    const raw = readFileSync(`${dir}/${f}`);
+    const { messages } = parseBatch(raw);
+    // Single-message files only, so parse + map measures exactly one message per iteration.
+    if (messages.length === 1) out.push({ raw, message: messages[0] as unknown as MappableMessage });
+  }
+  return out;
+}
+
+export async function run(opts: BenchOptions): Promise<BenchResult[]> {
+  const loaded = await loadMappingDir(`${root}mappings`);
+  if (!loaded.ok) throw new Error(loaded.errors.map((e) => `${e.file}:${e.line}: ${e.reason}`).join('\n'));
+  const set = createMappingSet(loaded.mappings);
+  const mix = corpusMix().filter((m) => {
+    if (!set.mappingFor(m.message.header.messageType, m.message.header.triggerEvent)) return false;
+    try {
+      set.mapMessage(m.message);
+      return true;
+    } catch {
+      return false; // refused messages (no patient identifier) are not throughput
+    }
+  });
+  const seconds = opts.quick ? 1 : 5;
+
+  const measure = (fn: (i: number) => void): number => {
+    for (let i = 0; i < mix.length * 20; i++) fn(i); // warm-up: let V8 optimise the closures
+    // CPU time of this process, not wall time: "per core" even when other work shares the machine.
+    let n = 0;
+    const cpu0 = process.cpuUsage();
+    const until = process.hrtime.bigint() + BigInt(seconds * 1e9);
+    while (process.hrtime.bigint() < until) {
+      for (let k = 0; k < 200; k++) fn(n++);
+    }
+    const cpu = process.cpuUsage(cpu0);
+    return n / ((cpu.user + cpu.system) / 1e6);
+  };
+  const mapOnly = measure((i) => void set.mapMessage(mix[i % mix.length]!.message));
+  const parseAndMap = measure((i) => {
+    const { messages } = parseBatch(mix[i % mix.length]!.raw);
+    set.mapMessage(messages[0] as unknown as MappableMessage);
+  });
+  return [
+    { name: `mapping: v2 → FHIR transaction Bundle, corpus mix (${mix.length} message kinds), 1 core`, value: Math.round(mapOnly), unit: 'msg/s', target: '≥ 20,000 msg/s/core' },
+    { name: 'mapping: parse + map, corpus mix, 1 core', value: Math.round(parseAndMap), unit: 'msg/s' },
+  ];
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const r of await run({ quick: true, databaseUrl: '' })) process.stdout.write(`${r.name}: ${r.value} ${r.unit}\n`);
+}
