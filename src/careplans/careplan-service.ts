@@ -10,10 +10,12 @@ import { consumeChangeFeed, createFhirStore, type FhirStore } from '../fhir/inde
 import type { Logger } from '../logging/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { systemClock, type Clock } from './clock.js';
+import { careSummary, type CareSummary } from './care-summary.js';
 import { careplanId } from './ids.js';
 import { applyPlan } from './plan-apply.js';
 import { isCurrent, toPlanDefinition } from './plan-definition-resource.js';
 import { loadPlanRegistry, type PlanRegistry } from './plan-registry.js';
+import { careplanTables } from './schedule-table.js';
 import { CAREPLAN_SOURCE, type CareplanStore, type ConsumeChangeFeed, type MayContact } from './store-port.js';
 import { startCareplanWorkers, type CareplanWorkers } from './workers.js';
 
@@ -35,6 +37,8 @@ export interface CareplanService {
   readonly registry: PlanRegistry;
   /** Starts the planner and the scheduler in this process (config.workers). */
   startWorkers(): CareplanWorkers;
+  /** Dashboard counts (GET /admin/api/care/summary). */
+  summary(): Promise<CareSummary>;
   /** Creates (or returns) the CarePlan of a plan for a patient, anchored at `anchor`. */
   apply(planId: string, subject: string, anchor: Date): Promise<{ careplan: CarePlan; created: boolean }>;
   close(): Promise<void>;
@@ -58,6 +62,10 @@ export async function createCareplanService(o: CareplanServiceOptions): Promise<
   };
   await publish();
   registry.onChange(() => void publish());
+  o.metrics?.gauge('carebridge_careplan_activities', 'Care-plan activities by state (pending includes not yet due)', ['status'], async (set) => {
+    const rows = await careplanTables(o.db).selectFrom('careplan_activity').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
+    for (const r of rows) set({ status: r.status }, Number(r.n));
+  });
 
   return {
     registry,
@@ -76,6 +84,7 @@ export async function createCareplanService(o: CareplanServiceOptions): Promise<
       });
       return workers;
     },
+    summary: () => careSummary(o.db, store, clock.now()),
     async apply(planId, subject, anchor) {
       const plan = registry.plan(planId);
       if (!plan) throw new CarebridgeError('CB_ERR_NOT_FOUND', `No care-plan definition "${planId}" is loaded`);

@@ -46,8 +46,13 @@ export interface CareplanRoutesOptions {
   readonly now?: () => Date;
 }
 
-/** Registers `POST /fhir/PlanDefinition/:id/$apply` (more specific than the FHIR plugin's wildcard). */
+/**
+ * Registers `POST /fhir/PlanDefinition/:id/$apply` (more specific than the FHIR plugin's wildcard)
+ * and the dashboard's `GET /admin/api/care/summary` (admin scope, enforced by auth's global hook).
+ */
 export async function careplanRoutes(app: FastifyInstance, o: CareplanRoutesOptions): Promise<void> {
+  app.get('/admin/api/care/summary', async () => o.service.summary());
+
   app.post('/fhir/PlanDefinition/:id/$apply', async (request, reply) => {
     const { id } = request.params as { id: string };
     const policy = o.policyFor(request);

@@ -66,6 +66,15 @@ describe('care plans in the running server (pglite)', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it('the dashboard summary and /metrics count care-plan work (counts only)', async () => {
+    const summary = (await (await fetch(`${s.httpUrl}/admin/api/care/summary`)).json()) as Record<string, unknown>;
+    expect(summary.activeCarePlans).toBe(3); // post-op + survey for srv1, diabetes for srv2
+    expect(summary.urgentRepliesWaiting).toBe(0);
+    expect(typeof summary.dueActivities).toBe('number');
+    const metrics = await (await fetch(`${s.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/carebridge_careplan_activities\{status="pending"\} \d+/);
+  });
+
   it('logs no patient names', () => {
     expect(JSON.stringify(s.logs)).not.toContain('小明');
   });
