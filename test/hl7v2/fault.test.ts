@@ -72,7 +72,7 @@ describe.skipIf(unavailable !== undefined)(`intake fault tests${unavailable ? ` 
         })();
       }
     };
-    const acked = await resendingStream({ port: () => mllpPort, messages, connections: 4, onAck });
+    const acked = await resendingStream({ port: () => mllpPort, messages, connections: 8, onAck });
     await restarted;
     expect(killed).toBe(true);
     expect(acked.size).toBe(N);

@@ -171,7 +171,8 @@ export class Intake {
     this.#deps.onStored?.();
     if (error) logger.warn({ inboxId: stored.id, controlId: row.controlId, code: error.code }, 'malformed message stored as failed');
 
-    if (commitAck && commitCode && shouldSendCommitAck(enhanced, row.acceptAckType, commitCode)) reply(commitAck, commitCode);
+    // A message we could not parse always gets its answer: its MSH-15 cannot be trusted to mean "no ACK".
+    if (commitAck && commitCode && (error || shouldSendCommitAck(enhanced, row.acceptAckType, commitCode))) reply(commitAck, commitCode);
     if (inline) {
       try {
         const result = await this.#processInline(stored.id);
