@@ -9,7 +9,7 @@ import type { AnyDb } from '../db/index.js';
 import { CarebridgeError } from '../errors/index.js';
 import { assertValidId, parseVersion, sameContent, stampMeta } from './resource-meta.js';
 import type { WriteOptions } from './types.js';
-import { advisoryLock, lockCurrent, writeVersion, type CurrentRow } from './write.js';
+import { advisoryLock, lockCurrent, writeVersion, type CurrentRow, type VersionWrite } from './write.js';
 
 export interface WriteResult<T extends Resource> {
   resource: T;
@@ -21,10 +21,16 @@ export interface WriteResult<T extends Resource> {
  * bundles, which assign ids up front so urn:uuid references can point at them; it must be fresh.
  */
 export async function insertNew<T extends Resource>(trx: AnyDb, r: T, o: WriteOptions = {}, newId?: string): Promise<WriteResult<T>> {
-  const id = newId ?? randomUUID();
-  const resource = stampMeta(r, id, 1, new Date(), o.source);
-  await writeVersion(trx, { resourceType: r.resourceType, id, versionId: 1, lastUpdated: new Date(resource.meta!.lastUpdated!), operation: 'create', content: resource, source: o.source });
+  const { resource, write } = prepareNew(r, o, newId ?? randomUUID());
+  await writeVersion(trx, write);
   return { resource, created: true };
+}
+
+/** The stamped version 1 of a new resource and the write that stores it (see writeVersions). */
+export function prepareNew<T extends Resource>(r: T, o: WriteOptions, id: string): { resource: T; write: VersionWrite } {
+  const lastUpdated = new Date();
+  const resource = stampMeta(r, id, 1, lastUpdated, o.source);
+  return { resource, write: { resourceType: r.resourceType, id, versionId: 1, lastUpdated, operation: 'create', content: resource, source: o.source } };
 }
 
 /** Update by id, or create with that id when it does not exist (update-as-create). */

@@ -14,11 +14,12 @@ import { processBatch } from './batch.js';
 import { entryError, parseEntryRequest, type EntryRequest } from './bundle-request.js';
 import { assertCan, getEntry, writtenEntry } from './bundle-response.js';
 import { lockAndMatch, multiple, parseConditional } from './conditional.js';
-import { deleteById, insertNew, upsertById } from './crud.js';
+import { deleteById, prepareNew, upsertById } from './crud.js';
 import { readCurrent } from './read.js';
 import { needsResolution, rewriteReferences } from './references.js';
 import { matchesQuery } from './search/index.js';
 import type { AccessPolicy, FhirStore, WriteOptions } from './types.js';
+import { writeVersions, type VersionWrite } from './write.js';
 import { validateResource } from './validation/index.js';
 
 export interface BundleOptions extends WriteOptions {
@@ -46,7 +47,7 @@ export async function processBundle(store: FhirStore, bundle: Bundle, o: BundleO
 }
 
 async function runTransaction(store: FhirStore, trx: AnyDb, bundle: Bundle, o: BundleOptions): Promise<Bundle> {
-  const plans = (bundle.entry ?? []).map((entry, index) => ({ index, entry, req: parseEntryRequest(entry, index, o.baseUrl), ids: [] as string[] }));
+  const plans: Plan[] = (bundle.entry ?? []).map((entry, index) => ({ index, entry, req: parseEntryRequest(entry, index, o.baseUrl), ids: [] }));
   const ordered = [...plans].sort((a, b) => ORDER[a.req.method]! - ORDER[b.req.method]! || a.index - b.index);
   const byFullUrl = new Map<string, string>();
   const byCriteria = new Map<string, string>();
@@ -56,13 +57,25 @@ async function runTransaction(store: FhirStore, trx: AnyDb, bundle: Bundle, o: B
   }
   const resolve = referenceResolver(trx, byFullUrl, byCriteria);
   const results = new Array<BundleEntry>(plans.length);
+  // Plain creates are prepared one by one and written together (one statement for all of them).
+  const creates: VersionWrite[] = [];
   for (const p of ordered) {
     try {
+      if (p.req.method === 'POST' && !p.existing) {
+        const resource = await rewriteReferences({ ...p.entry.resource!, id: p.ids[0] }, resolve);
+        validateResource(resource);
+        const prepared = prepareNew(resource, { source: o.source }, p.ids[0]!);
+        creates.push(prepared.write);
+        results[p.index] = writtenEntry(prepared.resource, 201, o.baseUrl);
+        continue;
+      }
+      if (creates.length) await writeVersions(trx, creates.splice(0));
       results[p.index] = await runEntry(store, trx, p, resolve, o);
     } catch (err) {
       throw atEntry(err, p.index);
     }
   }
+  if (creates.length) await writeVersions(trx, creates);
   return { resourceType: 'Bundle', type: 'transaction-response', entry: results };
 }
 
@@ -132,7 +145,6 @@ async function runEntry(store: FhirStore, trx: AnyDb, p: Plan, resolve: (ref: st
   }
   const resource = await rewriteReferences({ ...p.entry.resource!, id }, resolve);
   validateResource(resource);
-  if (req.method === 'POST') return writtenEntry((await insertNew(trx, resource, write, id)).resource, 201, o.baseUrl);
   const result = await upsertById(trx, resource, write);
   return writtenEntry(result.resource, result.created ? 201 : 200, o.baseUrl);
 }

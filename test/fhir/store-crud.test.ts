@@ -84,6 +84,18 @@ describe.each(testDatabaseKinds())('fhir store CRUD on %s', (kind) => {
     expect(resource.meta?.source).toBe('urn:carebridge:hl7v2:LAB%7CHOSP#MSG1');
   });
 
+  it('a transaction of plain creates writes one version, history and feed row each, in entry order', async () => {
+    const before = (await sql<{ n: number }>`select coalesce(max(seq), 0)::int as n from fhir_change_feed`.execute(f.database.db)).rows[0]!.n;
+    const entry = ['tx-a', 'tx-b', 'tx-c'].map((mrn) => ({ resource: patient(mrn), request: { method: 'POST' as const, url: 'Patient' } }));
+    const response = await f.store.transaction({ resourceType: 'Bundle', type: 'transaction', entry });
+    const ids = response.entry!.map((e) => e.resource!.id);
+    const { rows } = await sql<{ id: string }>`select id from fhir_change_feed where seq > ${before} order by seq`.execute(f.database.db);
+    expect(rows.map((r) => r.id)).toEqual(ids);
+    for (const id of ids) expect((await f.store.history('Patient', id)).total).toBe(1);
+    const found = await f.store.search('Patient', new URLSearchParams({ identifier: 'urn:mrn|tx-b' }));
+    expect(found.entry?.map((e) => e.resource?.id)).toEqual([ids[1]]);
+  });
+
   it('purge removes the resource and all its versions', async () => {
     const { resource } = await f.store.create(patient('purge'));
     await f.store.update({ ...resource, gender: 'male' });
