@@ -4,7 +4,7 @@
  * a crash before commit re-offers the batch; the idempotency key makes a re-run add nothing).
  */
 import type { Resource } from 'fhir/r4.js';
-import type { AnyDb } from '../db/index.js';
+import { sql, type AnyDb } from '../db/index.js';
 import type { ChangeFeedEntry, FhirStore } from '../fhir/index.js';
 import type { Logger } from '../logging/index.js';
 import { enqueueOutbound } from './outbox.js';
@@ -20,6 +20,8 @@ export type ConsumeChangeFeed = (db: AnyDb, consumer: string, limit: number, fn:
 export type ChangeHandler = (changes: readonly ChangeFeedEntry[], trx: AnyDb, read: VersionReader) => Promise<OutboxInsert[]>;
 
 export interface VersionReader {
+  /** Loads the versions (and their predecessors) of these entries in one query. */
+  prefetch(trx: AnyDb, entries: readonly ChangeFeedEntry[]): Promise<void>;
   /** The resource at a version (undefined when purged). */
   version(type: string, id: string, versionId: number): Promise<Resource | undefined>;
   current(reference: string): Promise<Resource | undefined>;
@@ -41,9 +43,11 @@ export interface OutboundConsumerOptions {
 export async function consumeOutboundBatch(o: OutboundConsumerOptions): Promise<{ handled: number; enqueued: number }> {
   let enqueued = 0;
   const handled = await o.consume(o.db, o.consumerName ?? 'outbound', o.batchSize ?? 200, async (entries, trx) => {
-    const read = versionReader(o.storeFor(trx));
-    const rows: OutboxInsert[] = [];
     const set = o.rules();
+    const read = versionReader(o.storeFor(trx));
+    // One query for every version this batch may need, instead of one or two per entry.
+    await read.prefetch(trx, entries.filter((e) => candidateRules(set, e.resourceType, e.operation).length > 0 || o.extraHandlers?.length));
+    const rows: OutboxInsert[] = [];
     for (const entry of entries) {
       const candidates = candidateRules(set, entry.resourceType, entry.operation);
       if (candidates.length === 0) continue;
@@ -70,8 +74,25 @@ export async function consumeOutboundBatch(o: OutboundConsumerOptions): Promise<
 }
 
 function versionReader(store: FhirStore): VersionReader {
+  const cache = new Map<string, Resource | null>();
+  const keyOf = (type: string, id: string, v: number) => `${type}/${id}/${v}`;
   return {
+    async prefetch(trx, entries) {
+      const wanted = new Map<string, [string, string, number]>();
+      for (const e of entries) {
+        for (const v of [e.versionId, e.versionId - 1]) if (v >= 1) wanted.set(keyOf(e.resourceType, e.id, v), [e.resourceType, e.id, v]);
+      }
+      if (wanted.size === 0) return;
+      // fhir_resource_history is the store's documented table (CONTRACTS §1); read inside the consumer's transaction.
+      const tuples = [...wanted.values()].map(([t, i, v]) => sql`(${t}, ${i}, ${v}::int)`);
+      const { rows } = await sql<{ resource_type: string; id: string; version_id: number; deleted: boolean; content: Resource | null }>`
+        select resource_type, id, version_id, deleted, content from fhir_resource_history
+         where (resource_type, id, version_id) in (${sql.join(tuples)})`.execute(trx);
+      for (const r of rows) cache.set(keyOf(r.resource_type, r.id, r.version_id), r.deleted ? null : r.content);
+    },
     async version(type, id, versionId) {
+      const hit = cache.get(keyOf(type, id, versionId));
+      if (hit !== undefined) return hit ?? undefined;
       try {
         const r = await store.vread(type, id, String(versionId));
         return (r as Resource & { meta?: unknown }) ?? undefined;

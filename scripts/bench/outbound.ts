@@ -1,0 +1,125 @@
+/**
+ * Outbound benchmark: two carebridge server processes (WORKERS=on) on one PostgreSQL database,
+ * the shipped CRM webhook rule pointed at a local receiver.
+ * 1. commit → delivery lag at a steady 200 payments/s (payment posted → CRM received), p50/p99;
+ * 2. deliveries/s draining a backlog of payments.
+ * Every delivery is checked: each idempotency key arrives exactly once.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { PaymentNotice } from 'fhir/r4.js';
+import { openDatabase } from '../../src/db/index.js';
+import { createFhirStore } from '../../src/fhir/index.js';
+import { createLogger } from '../../src/logging/index.js';
+import { loadConfig, startServer } from '../../src/server/index.js';
+import { percentile, type BenchOptions, type BenchResult } from './types.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+if (process.env.CB_OUTBOUND_BENCH_SERVER === '1') {
+  const server = await startServer(loadConfig(process.env), createLogger({ level: 'warn' }));
+  process.stdout.write('READY\n');
+  process.once('SIGTERM', () => void server.stop().then(() => process.exit(0)));
+}
+
+function startServerProcess(env: Record<string, string>): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname], {
+      cwd: root, env: { ...process.env, ...env, CB_OUTBOUND_BENCH_SERVER: '1' }, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('READY')) resolve(child);
+    });
+    child.on('exit', (code) => reject(new Error(`outbound bench server exited ${code}`)));
+  });
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+  });
+}
+
+function payment(i: number): PaymentNotice {
+  return {
+    resourceType: 'PaymentNotice', status: 'active', created: new Date().toISOString(), request: { reference: `Patient/bench-${i % 500}` },
+    payment: { display: 'cashier' }, recipient: { reference: `Patient/bench-${i % 500}` }, amount: { value: i, currency: 'EUR' },
+  };
+}
+
+export async function run(opts: BenchOptions): Promise<BenchResult[]> {
+  const arrivals = new Map<string, number>();
+  let duplicates = 0;
+  const receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const key = String(req.headers['idempotency-key']);
+      if (arrivals.has(key)) duplicates++;
+      else arrivals.set(key, Date.now());
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const port = (receiver.address() as { port: number }).port;
+  const env = {
+    DATABASE_URL: opts.databaseUrl, PORT: '0', HOST: '127.0.0.1', MLLP_PORT: '-1', LOG_LEVEL: 'warn', WORKERS: 'on', DATABASE_POOL_SIZE: '8',
+    CAREBRIDGE_ADMIN_TOKEN: 'bench-admin-token-0123456789', CRM_WEBHOOK_URL: `http://127.0.0.1:${port}/crm`, CRM_WEBHOOK_SECRET: 'bench-secret-123',
+  };
+  // One after the other: the first applies the migrations.
+  const a = await startServerProcess(env);
+  const b = await startServerProcess(env);
+  const database = await openDatabase({ url: opts.databaseUrl, poolSize: 8 });
+  const store = createFhirStore({ db: database.db, logger: createLogger({ level: 'silent' }) });
+  const keyOf = (id: string) => `payment-posted:PaymentNotice/${id}/_history/1`;
+  const waitAll = async (keys: readonly string[], ms: number) => {
+    const end = Date.now() + ms;
+    while (keys.some((k) => !arrivals.has(k))) {
+      if (Date.now() > end) throw new Error(`outbound bench: ${keys.filter((k) => !arrivals.has(k)).length} of ${keys.length} never arrived`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  try {
+    // 1. Steady 200/s: commit time → arrival time.
+    const rate = 200;
+    const seconds = opts.quick ? 5 : 30;
+    const commits = new Map<string, number>();
+    const started = Date.now();
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < rate * seconds; i++) {
+      const due = started + (i * 1000) / rate;
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      writes.push(store.create(payment(i)).then(({ resource }) => void commits.set(keyOf(resource.id!), Date.now())));
+    }
+    await Promise.all(writes);
+    await waitAll([...commits.keys()], 60_000);
+    const lags = [...commits].map(([k, t]) => Math.max(0, arrivals.get(k)! - t));
+    // 2. Backlog drain: deliveries per second.
+    const n = opts.quick ? 2_000 : 20_000;
+    const keys: string[] = [];
+    for (let i = 0; i < n; i += 50) {
+      const batch = await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, j) => store.create(payment(i + j))));
+      keys.push(...batch.map((r) => keyOf(r.resource.id!)));
+    }
+    const drainStart = Math.min(...keys.map((k) => arrivals.get(k) ?? Number.POSITIVE_INFINITY), Date.now());
+    await waitAll(keys, 300_000);
+    const drainEnd = Math.max(...keys.map((k) => arrivals.get(k)!));
+    const perSecond = n / Math.max(0.001, (drainEnd - drainStart) / 1000);
+    if (duplicates > 0) throw new Error(`outbound bench: ${duplicates} idempotency keys arrived twice`);
+    return [
+      { name: 'outbound commit→delivery lag p50 (200 msg/s, 2 processes)', value: percentile(lags, 50), unit: 'ms' },
+      { name: 'outbound commit→delivery lag p99 (200 msg/s, 2 processes)', value: percentile(lags, 99), unit: 'ms', target: '≤ 1000 ms' },
+      { name: 'outbound deliveries/s (backlog, 2 processes, webhook)', value: Math.round(perSecond), unit: 'msg/s' },
+    ];
+  } finally {
+    await database.close();
+    await Promise.all([stopProcess(a), stopProcess(b)]);
+    await new Promise<void>((r) => receiver.close(() => r()));
+  }
+}
