@@ -2,10 +2,13 @@
  * The mapping room inside the real server: POST /admin/map/preview (admin only, nothing written)
  * and GET /admin/api/mappings; an HL7 message posted to the intake ends up as FHIR resources.
  */
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bundle } from 'fhir/r4.js';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/server.js';
+import { createMappingSet, loadMappingDir, replayDiff, unmappedReport } from '../../src/mapping/index.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const a01 = readFileSync(`${root}fixtures/hl7/adt-a01.hl7`, 'utf8');
@@ -46,5 +49,38 @@ describe('mapping in the server (pglite)', () => {
     const status = (await res.json()) as { ok: boolean; messageMaps: Array<{ id: string }> };
     expect(status.ok).toBe(true);
     expect(status.messageMaps.map((m) => m.id)).toEqual(expect.arrayContaining(['adt-a01', 'adt-a03', 'siu', 'oru-r01', 'dft-p03']));
+  });
+
+  it('maps what the intake receives; unmapped report and replay-diff read the inbox', async () => {
+    const post = (body: string) =>
+      fetch(`${server.httpUrl}/hl7v2`, { method: 'POST', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'x-application/hl7-v2+er7' }, body });
+    expect((await post(a01)).status).toBe(200);
+    let found: Bundle | undefined;
+    for (let i = 0; i < 40 && !found?.entry?.length; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      found = (await (await fetch(`${server.httpUrl}/fhir/Patient?identifier=MRN12345`, { headers: admin })).json()) as Bundle;
+    }
+    expect(found?.entry?.length).toBe(1);
+
+    const loaded = await loadMappingDir(`${root}mappings`);
+    if (!loaded.ok) throw new Error('mappings failed to load');
+    const set = createMappingSet(loaded.mappings);
+    const report = await unmappedReport(server.runtime.database.db, set);
+    expect(report.bySender['HIS|GENHOSP']).toMatchObject({ ZPI: 1 });
+
+    // A candidate directory where F maps to 'other': replay-diff shows exactly that change.
+    const dir = mkdtempSync(join(tmpdir(), 'cb-candidate-'));
+    try {
+      cpSync(`${root}mappings`, dir, { recursive: true });
+      const gender = join(dir, 'codemaps/v2-0001-administrative-gender.yaml');
+      writeFileSync(gender, readFileSync(gender, 'utf8').replace('  F: female', '  F: other'));
+      const cand = await loadMappingDir(dir);
+      if (!cand.ok) throw new Error('candidate failed to load');
+      const diffs = await replayDiff(server.runtime.database.db, set, createMappingSet(cand.mappings));
+      const changes = diffs.flatMap((d) => d.changes);
+      expect(changes).toEqual([expect.objectContaining({ request: 'PUT Patient?identifier=urn:carebridge:assigning-authority:GENHOSP|MRN12345', path: 'gender', before: 'female', after: 'other' })]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
