@@ -142,7 +142,7 @@ export function authCommands(deps: AuthCliDeps): Command[] {
       async run(args) {
         if (!args.length || args[0] === '--help' || args[0] === 'help') return runClients(undefined as never, args);
         return withRuntime(deps, async (runtime) => {
-          const audit = createAuditWriter({ sink: storeAuditSink(runtime.store), logger: runtime.logger });
+          const audit = createAuditWriter({ sink: storeAuditSink(runtime.store, runtime.logger), logger: runtime.logger });
           try {
             const code = await runClients(createClientRepository(runtime.database.db), args);
             if (args[0] !== 'list') audit.record({ interaction: 'admin', query: `cli clients ${args[0]}`, status: code === 0 ? 200 : 400, clientId: CLI_ACTOR });
@@ -163,7 +163,7 @@ export function authCommands(deps: AuthCliDeps): Command[] {
           return id ? 0 : 2;
         }
         return withRuntime(deps, async (runtime) => {
-          const audit = createAuditWriter({ sink: storeAuditSink(runtime.store), logger: runtime.logger });
+          const audit = createAuditWriter({ sink: storeAuditSink(runtime.store, runtime.logger), logger: runtime.logger });
           try {
             const report = await erasePatient(
               { db: runtime.database.db, store: runtime.store, purgePatientMessages: runtime.purgePatientMessages, onAccess: (e) => audit.record(e) },

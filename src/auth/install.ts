@@ -90,7 +90,7 @@ export async function installAuth(app: FastifyInstance, options: InstallAuthOpti
   app.decorateRequest('authRequirement', undefined);
   app.decorateRequest('authDenied', false);
 
-  const audit = options.store ? createAuditWriter({ sink: storeAuditSink(options.store), logger }) : undefined;
+  const audit = options.store ? createAuditWriter({ sink: storeAuditSink(options.store, logger), logger }) : undefined;
   if (audit) app.addHook('onClose', async () => audit.close());
   else logger.warn('no FHIR store given to auth: audit events are not stored');
   const onAccess = (e: AccessEvent) => audit?.record(e);
