@@ -1,6 +1,6 @@
 import type { AuditEvent, Bundle, Consent, Patient } from 'fhir/r4.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { authServicesOf, createClientRepository, createConsentService } from '../../src/auth/index.js';
+import { authServicesOf, createClientRepository, createConsentService, storeAuditSink, toAuditEvent } from '../../src/auth/index.js';
 import { TEST_ADMIN_TOKEN, type TestServer } from '../helpers/server.js';
 
 const admin = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
@@ -62,6 +62,14 @@ export function auditConsentSuite(server: () => TestServer): void {
     expect(second - first).toBe(1);
     const post = await fetch(`${s.httpUrl}/fhir/AuditEvent`, { method: 'POST', headers: { ...admin, 'content-type': 'application/fhir+json' }, body: '{"resourceType":"AuditEvent"}' });
     expect(post.status).toBe(403);
+  });
+
+  it('the store sink isolates an event the store rejects and writes the rest', async () => {
+    const good = toAuditEvent({ interaction: 'read', resourceType: 'Patient', id: 'sink-good-1', status: 200, clientId: 'sink-test' });
+    const bad = { resourceType: 'AuditEvent' } as AuditEvent; // no type, recorded, agent, source
+    await storeAuditSink(s.runtime.store)([bad, good]);
+    const found = (await auditEvents()).filter((e) => e.entity?.[0]?.what?.reference === 'Patient/sink-good-1');
+    expect(found).toHaveLength(1);
   });
 
   it('mayContact reads Consent resources through the store: permit, deny, expired, absent', async () => {
