@@ -128,6 +128,14 @@ function report(r: Awaited<ReturnType<typeof runConformance>>): string {
     for (const field of Object.keys(fields)) lines.push(row(type, field, ofType.filter((c) => c.field === field)));
     lines.push(row(`**${type}**`, 'all', ofType));
   }
+  lines.push('', '## Why the numbers are below 95 % — and where we think we are right', '',
+    '- **Resources only FHIR-Converter produces** (the gap between the two overall figures): Observations it builds from ACC (accident) and PDA (death certificate, autopsy) segments and Patient data it merges from GT1/IN2/DB1. We do not map ACC/PDA/GT1/IN2/DB1; `carebridge mappings unmapped` lists them per sender, so the loss is visible rather than silent.',
+    '- **Patient.identifier / name / telecom**: FHIR-Converter folds guarantor (GT1), insured (IN1/IN2) and disability (DB1) identifiers, names and phones into the Patient. Those belong to other people or documents (RelatedPerson / Coverage), so we keep the Patient to PID (PID-2/3/4/9/13/14/19/20/40).',
+    '- **Observation.status**: OBX-11 `I`, `S`, `P` — we follow the v2-to-FHIR IG ConceptMap table-hl70085 (registered / preliminary); FHIR-Converter answers `unknown`, and `unknown` even for `F` in one sample where OBX-11 is `F`.',
+    '- **Observation.value**: NM with several repetitions (`60~120`): we keep the first value; FHIR-Converter emits none.',
+    '- **Encounter.period.end on A11/A13**: a cancelled admit or cancelled discharge must not carry a discharge time; FHIR-Converter copies PV1-45 anyway. Encounter.status on A04-02 (`finished` because PV1-45 is set) and A08-02 (PV1-2 `P`) are judgement calls we document in docs/mappings.md.',
+    '- **Appointment.participant**: FHIR-Converter creates one participant per AIS/AIG/AIL/AIP repetition; we map the first AIP, AIL and AIG of the message (plus the patient).',
+    '- Dates are compared as instants: FHIR-Converter rewrites offsets to its build machine\'s zone (`+05:30`), the instant is the same.');
   lines.push('', '## Differences on resources both produce', '', '| message | field | ours | FHIR-Converter |', '|---|---|---|---|');
   for (const c of paired.filter((x) => !x.agree)) lines.push(`| ${c.file} | ${c.resource}.${c.field} | \`${JSON.stringify(c.ours) ?? '—'}\` | \`${JSON.stringify(c.theirs) ?? '—'}\` |`);
   lines.push('', '## Resources only one side produced', '', '| message | resource | ours | FHIR-Converter |', '|---|---|---|---|');

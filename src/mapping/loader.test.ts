@@ -29,7 +29,7 @@ describe('loadMappingDir', () => {
   });
 
   const cases: Array<[string, string, (t: string) => string, string, RegExp]> = [
-    ['unknown v2 field', 'segments/pid-patient.yaml', (t) => t.replace('from: 8\n', 'from: 88\n'), 'from: 88', /PID-88 does not exist in HL7 v2\.5/],
+    ['unknown v2 field', 'segments/pid-patient.yaml', (t) => t.replace('from: 8\n', 'from: 88\n'), 'from: 88', /PID-88 does not exist in HL7 v2\.8/],
     ['unknown FHIR element', 'segments/pid-patient.yaml', (t) => t.replace('to: birthDate', 'to: birthday'), 'to: birthday', /no element 'birthday' in Patient/],
     ['schema: unknown key', 'segments/pv1-encounter.yaml', (t) => t.replace('  - to: serviceType\n', '  - to: serviceType\n    form: 10\n'), 'form: 10', /unknown key 'form'/],
     ['YAML syntax', 'codemaps/v2-0001-administrative-gender.yaml', (t) => t.replace('  F: female', '  F: [female'), 'F: [female', /YAML syntax/],

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Bundle, BundleEntry, FhirResource } from 'fhir/r4.js';
 import type { MappableMessage } from '../hl7-shape.js';
-import type { ExplainEntry, MappingResult, MergeInstruction } from '../types.js';
+import type { ExplainEntry, MappingResult, MergeInstruction, UnmappedField } from '../types.js';
 import { nodeHasValue } from '../v2-path.js';
 import { v2DateTime } from '../datetime.js';
 import { CarebridgeError } from '../../errors/index.js';
@@ -55,20 +55,26 @@ export function runMessageMap(map: CompiledMessageMap, message: MappableMessage,
       continue;
     }
     const resource = (run.holes ? ((prune(body) ?? {}) as Record<string, unknown>) : body);
-    const out = { resourceType: p.inst.resourceType, ...resource, meta: { ...meta, tag: [...meta.tag] } } as FhirResource;
+    // resourceType first (readable JSON) without copying every key of the body
+    const out = Object.assign({ resourceType: p.inst.resourceType }, resource) as Record<string, unknown>;
+    out.meta = { source: meta.source, tag: [meta.tag[0]] };
     entries.push({
       fullUrl: p.inst.fullUrl,
-      resource: out,
+      resource: out as unknown as FhirResource,
       request: identity
         ? { method: 'PUT', url: `${p.inst.resourceType}?${identity}` }
         : { method: 'PUT', url: `${p.inst.resourceType}/${stableId(sender, h.controlId, p.inst.key, p.inst.pos)}` },
     });
   }
-  if (map.provenance && entries.length) entries.push(provenanceEntry(entries, sender, h.controlId, h.dateTime, run.timeZone, meta));
+  if (map.provenance && entries.length) entries.push(provenanceEntry(entries, urnBase, sender, h.controlId, h.dateTime, run.timeZone, meta));
   const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: entries };
+  // The unmapped report is computed on first read: the intake's processor never asks for it.
+  let unmapped: UnmappedField[] | undefined;
   return {
     bundle, mappingId: map.id, mappingHash: o.mappingHash, merges,
-    unmapped: unmappedFields(message, map.reads, skipped),
+    get unmapped() {
+      return (unmapped ??= unmappedFields(message, map.reads, skipped));
+    },
     ...(run.explain ? { explain: run.explain } : {}),
   };
 }
@@ -143,10 +149,11 @@ function stableId(sender: string, controlId: string, key: string, pos: number): 
   return `cb-${hashHex(sender, controlId, key, pos).slice(0, 32)}`;
 }
 
-function provenanceEntry(entries: BundleEntry[], sender: string, controlId: string, dateTime: string, tz: string, meta: object): BundleEntry {
-  const id = `cb-${hashHex('provenance', sender, controlId).slice(0, 32)}`;
+function provenanceEntry(entries: BundleEntry[], urnBase: string, sender: string, controlId: string, dateTime: string, tz: string, meta: object): BundleEntry {
+  // The message's own hash: a re-sent message rewrites the same Provenance.
+  const id = `cb-${urnBase.slice(0, 32)}`;
   return {
-    fullUrl: urnFor(hashHex(sender, controlId), 0xffffffff),
+    fullUrl: urnFor(urnBase, 0xffffffff),
     resource: {
       resourceType: 'Provenance',
       target: entries.map((e) => ({ reference: e.fullUrl! })),
