@@ -6,7 +6,7 @@
  *   (`Content-Disposition: attachment`) here, and audited as 'export' by the fhir room / gate.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { informationOutcome, normalizeError } from '../errors/index.js';
+import { CarebridgeError, informationOutcome, normalizeError } from '../errors/index.js';
 import type { AnyDb } from '../db/index.js';
 import { erasePatient } from './erase.js';
 import type { AccessEvent, AuthStore } from './types.js';
@@ -22,6 +22,8 @@ const EVERYTHING = /^\/fhir\/Patient\/([A-Za-z0-9\-.]{1,64})\/\$everything$/;
 
 export const patientRightsRoutes: FastifyPluginAsync<PatientRightsOptions> = async (app, opts) => {
   app.post<{ Params: { id: string } }>('/fhir/Patient/:id/$erase', async (request, reply) => {
+    // Defence in depth: the gate already requires carebridge/admin for $erase.
+    if (!request.principal?.policy.isAdmin) throw new CarebridgeError('CB_ERR_AUTH_FORBIDDEN', 'Forbidden: $erase needs carebridge/admin');
     const actor = { clientId: request.principal?.clientId, ip: request.ip };
     let report;
     try {

@@ -21,4 +21,10 @@ describe('coarse route requirements', () => {
     expect(requirementFor('GET', '/something-new')).toEqual({ kind: 'admin' });
     expect(requirementFor('POST', '/hl7v2/messages')).toEqual({ kind: 'hl7v2' });
   });
+
+  it('judges the percent-decoded path', () => {
+    expect(requirementFor('POST', '/fhir/Patient/1/%24erase')).toEqual({ kind: 'admin' });
+    expect(requirementFor('GET', '/fhir/%50atient/1')).toEqual({ kind: 'fhir', interaction: 'read', resourceType: 'Patient' });
+    expect(requirementFor('GET', '/fhir/Patient/%E0%A4%A')).toEqual({ kind: 'admin' });
+  });
 });

@@ -16,7 +16,14 @@ const TYPE = /^[A-Z][A-Za-z]+$/;
 /** Operations only an admin may run, whatever the resource scopes say. */
 const ADMIN_OPERATIONS = new Set(['$erase']);
 
-export function requirementFor(method: string, path: string): Requirement {
+export function requirementFor(method: string, rawPath: string): Requirement {
+  // Judge the path the handlers will see: percent-decoded (`%24erase` is `$erase`).
+  let path: string;
+  try {
+    path = decodeURIComponent(rawPath);
+  } catch {
+    return { kind: 'admin' }; // undecodable: nothing legitimate looks like this
+  }
   if (path === '/fhir' || path.startsWith('/fhir/')) return fhirRequirement(method, path.slice('/fhir'.length).split('/').filter(Boolean));
   if (path === '/hl7v2' || path.startsWith('/hl7v2/')) return { kind: 'hl7v2' };
   // /admin/** and every route no rule knows about: admins only (default deny).

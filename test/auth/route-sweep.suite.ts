@@ -75,6 +75,15 @@ export function routeSweepSuite(server: () => TestServer): void {
     expect(open).toEqual([]);
   });
 
+  it('percent-encoded paths get the same answer as plain ones', async () => {
+    const repo = createClientRepository(s.runtime.database.db);
+    const patientRw = (await repo.create({ scopes: 'system/Patient.cruds', apiKey: true })).apiKey!;
+    const erase = await fetch(`${s.httpUrl}/fhir/Patient/sweep-1/%24erase`, { method: 'POST', headers: { authorization: `Bearer ${patientRw}` } });
+    expect(erase.status).toBe(403);
+    const read = await fetch(`${s.httpUrl}/fhir/%50atient/sweep-1`, { headers: { authorization: `Bearer ${resourceOnlyKey}` } });
+    expect(read.status).toBe(403);
+  });
+
   it('public routes answer without a token', async () => {
     for (const p of ['/fhir/metadata', '/.well-known/smart-configuration', '/healthz', '/readyz', '/metrics']) {
       const res = await fetch(`${s.httpUrl}${p}`);
