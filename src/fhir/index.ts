@@ -6,6 +6,7 @@
 export { createFhirStore, type FhirStoreDeps } from './store.js';
 export { fhirMigrations } from './migrations.js';
 export { consumeChangeFeed, changeFeedLag } from './change-feed.js';
+export { registerChangeFeedGauge } from './change-feed-metrics.js';
 export { checkResource, validateResource, isKnownResourceType, type ValidationResult } from './validation/index.js';
 export { parseConditional } from './conditional.js';
 export { fhirRoutes, type FhirRoutesOptions } from './rest/plugin.js';

@@ -7,7 +7,7 @@ import { openDatabase, runMigrations, type Database, type Migration } from '../d
 import type { Logger } from '../logging/index.js';
 import { createMetrics, type Metrics } from '../metrics/index.js';
 import { authMigrations, createConsentService } from '../auth/index.js';
-import { createFhirStore, fhirMigrations, searchMigrations, type FhirStore } from '../fhir/index.js';
+import { createFhirStore, fhirMigrations, registerChangeFeedGauge, searchMigrations, type FhirStore } from '../fhir/index.js';
 import { careplanMigrations, createCareplanService, type CareplanService } from '../careplans/index.js';
 import { createHl7v2Service, hl7v2Migrations, type Hl7v2Service } from '../hl7v2/index.js';
 import { createOutboundService, outboundMigrations, type OutboundService } from '../outbound/index.js';
@@ -67,6 +67,7 @@ export async function createRuntime({ config, logger, database }: CreateRuntimeO
   }
   const metrics = createMetrics();
   const store = createFhirStore({ db: db.db, logger, metrics });
+  registerChangeFeedGauge(db.db, metrics);
   const hl7v2 = createHl7v2Service({ db: db.db, logger, metrics, mllp: config.mllp, intake: config.intake });
   const mappings = await loadMappings(config.mappingsDir, logger, { watch: true });
   hl7v2.setProcessor(createMappingProcessor({ store, registry: mappings, logger, metrics }));

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { changeFeedLag, consumeChangeFeed, createFhirStore, type ChangeFeedEntry } from '../../src/fhir/index.js';
+import { changeFeedLag, consumeChangeFeed, createFhirStore, registerChangeFeedGauge, type ChangeFeedEntry } from '../../src/fhir/index.js';
+import { createMetrics } from '../../src/metrics/index.js';
 import { createLogger } from '../../src/logging/index.js';
 import { postgresOnly, testDatabaseKinds } from '../helpers/db.js';
 import { openStore, patient, type StoreFixture } from './store-helpers.js';
@@ -42,6 +43,14 @@ describe.each(testDatabaseKinds())('change feed on %s', (kind) => {
     expect(await drain(f, 'a')).toEqual([]);
     expect(await changeFeedLag(f.database.db, 'a')).toBe(0);
     expect((await drain(f, 'b', 3)).length).toBe(3);
+  });
+
+  it('exposes the lag per consumer as a Prometheus gauge', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    registerChangeFeedGauge(f.database.db, metrics);
+    await drain(f, 'gauge');
+    await f.store.create(patient('cf-gauge'));
+    expect(await metrics.registry.metrics()).toContain('carebridge_change_feed_lag{consumer="gauge"} 1');
   });
 
   it('a failing handler leaves the cursor and its own writes rolled back', async () => {
