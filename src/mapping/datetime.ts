@@ -24,7 +24,8 @@ export function v2DateTime(value: string, kind: DateKind, timeZone: string): str
   return `${date}T${time}${offset}`;
 }
 
-const daysIn = (y: number, m: number): number => new Date(Date.UTC(y, m, 0)).getUTCDate();
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const daysIn = (y: number, m: number): number => (m === 2 && (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)) ? 29 : MONTH_DAYS[m - 1]!);
 
 function formatOffset(min: number): string {
   if (min === 0) return 'Z';

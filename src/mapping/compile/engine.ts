@@ -129,8 +129,9 @@ function identityOf(p: Planned, run: MapRun, body: Record<string, unknown>): str
   return `${id.param}=${queryEscape(system ? `${searchEscape(system)}|${searchEscape(value)}` : `|${searchEscape(value)}`)}`;
 }
 
-const searchEscape = (s: string): string => s.replace(/[\\|,$]/g, (c) => `\\${c}`);
-const queryEscape = (s: string): string => encodeURIComponent(s).replace(/%7C/g, '|').replace(/%3A/g, ':').replace(/%2F/g, '/');
+const searchEscape = (s: string): string => (/[\\|,$]/.test(s) ? s.replace(/[\\|,$]/g, (c) => `\\${c}`) : s);
+const SAFE_QUERY = /^[A-Za-z0-9._~:/|\-]*$/;
+const queryEscape = (s: string): string => (SAFE_QUERY.test(s) ? s : encodeURIComponent(s).replace(/%7C/g, '|').replace(/%3A/g, ':').replace(/%2F/g, '/'));
 
 function hashHex(...parts: Array<string | number>): string {
   return createHash('sha1').update(parts.join('\u0000')).digest('hex');
@@ -141,7 +142,18 @@ function hashHex(...parts: Array<string | number>): string {
  * group: deterministic (replay-diff, tests) and unique within the bundle, without a hash per resource.
  */
 function urnFor(base: string, index: number): string {
-  return `urn:uuid:${base.slice(0, 8)}-${base.slice(8, 12)}-5${base.slice(13, 16)}-${((parseInt(base[16]!, 16) & 3) | 8).toString(16)}${base.slice(17, 20)}-${index.toString(16).padStart(12, '0')}`;
+  return `${urnPrefix(base)}${index.toString(16).padStart(12, '0')}`;
+}
+
+let lastBase = '';
+let lastPrefix = '';
+/** `urn:uuid:xxxxxxxx-xxxx-5xxx-yxxx-` of a message hash (cached: every resource of a message shares it). */
+function urnPrefix(base: string): string {
+  if (base !== lastBase) {
+    lastBase = base;
+    lastPrefix = `urn:uuid:${base.slice(0, 8)}-${base.slice(8, 12)}-5${base.slice(13, 16)}-${((parseInt(base[16]!, 16) & 3) | 8).toString(16)}${base.slice(17, 20)}-`;
+  }
+  return lastPrefix;
 }
 
 /** Used when a resource has no business identifier: the same message always writes the same id. */
