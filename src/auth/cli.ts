@@ -9,7 +9,7 @@ import { isCarebridgeError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
 import { createAuditWriter, storeAuditSink } from './audit-writer.js';
 import { createClientRepository, type ClientRepository } from './clients.js';
-import { erasePatient } from './erase.js';
+import { erasePatient, type ErasurePurger } from './erase.js';
 import type { AuthStore } from './types.js';
 
 export interface CliRuntime {
@@ -18,6 +18,8 @@ export interface CliRuntime {
   readonly logger: Logger;
   /** The intake's door, when wired (raw HL7 messages of the patient). */
   readonly purgePatientMessages?: (patientKey: string) => Promise<number>;
+  /** Other rooms' erasure steps (same list as installAuth's erasurePurgers). */
+  readonly erasurePurgers?: readonly ErasurePurger[];
   close(): Promise<void>;
 }
 
@@ -166,7 +168,7 @@ export function authCommands(deps: AuthCliDeps): Command[] {
           const audit = createAuditWriter({ sink: storeAuditSink(runtime.store, runtime.logger), logger: runtime.logger });
           try {
             const report = await erasePatient(
-              { db: runtime.database.db, store: runtime.store, purgePatientMessages: runtime.purgePatientMessages, onAccess: (e) => audit.record(e) },
+              { db: runtime.database.db, store: runtime.store, purgePatientMessages: runtime.purgePatientMessages, purgers: runtime.erasurePurgers, onAccess: (e) => audit.record(e) },
               id,
               { clientId: CLI_ACTOR },
             );

@@ -22,11 +22,28 @@ const KEEP_TYPES = new Set([
 const MAX_DEPTH = 4;
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
+/** What other rooms get to erase their own copies (raw messages, outbox payloads …). */
+export interface ErasureSubject {
+  readonly patientId: string;
+  /** `value` and `system|value` of each Patient identifier (intake files messages by PID-3). */
+  readonly patientKeys: readonly string[];
+  /** `Type/id` of every resource being erased, the Patient included. */
+  readonly references: readonly string[];
+}
+
+/** A room's erasure step; returns how many of its rows it removed. */
+export interface ErasurePurger {
+  readonly name: string;
+  purge(subject: ErasureSubject): Promise<number>;
+}
+
 export interface EraseDeps {
   readonly db: AnyDb;
   readonly store: Pick<AuthStore, 'purge'>;
   /** The intake's door: deletes raw messages for one patient key; returns how many. */
   readonly purgePatientMessages?: (patientKey: string) => Promise<number>;
+  /** Further rooms' erasure steps (e.g. outbound payloads), run before the resources go. */
+  readonly purgers?: readonly ErasurePurger[];
   readonly onAccess?: (e: AccessEvent) => void;
 }
 
@@ -36,6 +53,8 @@ export interface EraseReport {
   readonly resources: Record<string, number>;
   /** Raw HL7 messages removed, or null when no message store door was given. */
   readonly messages: number | null;
+  /** Rows removed by each further purger, by name. */
+  readonly other: Record<string, number>;
 }
 
 interface Ref {
@@ -55,13 +74,16 @@ export async function erasePatient(deps: EraseDeps, patientId: string, actor: { 
     messages = 0;
     for (const k of keys) messages += await deps.purgePatientMessages(k);
   }
+  const subject: ErasureSubject = { patientId, patientKeys: keys, references: targets.map((t) => `${t.type}/${t.id}`) };
+  const other: Record<string, number> = {};
+  for (const p of deps.purgers ?? []) other[p.name] = (other[p.name] ?? 0) + (await p.purge(subject));
   const resources: Record<string, number> = {};
   for (const t of targets) {
     await deps.store.purge(t.type, t.id);
     resources[t.type] = (resources[t.type] ?? 0) + 1;
   }
   deps.onAccess?.({ interaction: 'erase', resourceType: 'Patient', id: patientId, status: 200, ...actor });
-  return { patientId, resources, messages };
+  return { patientId, resources, messages, other };
 }
 
 /** The identifier keys intake may have filed the patient's messages under (`system|value` and `value`). */

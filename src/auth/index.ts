@@ -12,5 +12,5 @@ export { createClientRepository, type ClientRepository, type AuthClient, type Cr
 export { policyFromScopes, allowAllPolicy } from './policy.js';
 export { parseScope, parseScopes, ADMIN_SCOPE, HL7V2_SCOPE } from './scopes.js';
 export { authCommands } from './cli.js';
-export { erasePatient, type EraseDeps, type EraseReport } from './erase.js';
+export { erasePatient, type EraseDeps, type EraseReport, type ErasurePurger, type ErasureSubject } from './erase.js';
 export type { AccessPolicy, AccessEvent, FhirInteraction, Principal, AuthStore } from './types.js';

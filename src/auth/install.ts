@@ -13,6 +13,7 @@ import { ensureFirstAdmin } from './bootstrap.js';
 import { createAssertionVerifier } from './client-assertion.js';
 import { createClientRepository } from './clients.js';
 import { createConsentService, type ConsentService } from './consent.js';
+import type { ErasurePurger } from './erase.js';
 import { loadSigningKeys } from './keys.js';
 import { allowAllPolicy, policyFromScopes, type ScopePolicy } from './policy.js';
 import { markEverythingAsDownload, patientRightsRoutes } from './patient-rights-routes.js';
@@ -49,6 +50,8 @@ export interface InstallAuthOptions {
   readonly extraPublicPaths?: readonly string[];
   /** The intake's door for erasure: deletes one patient's raw HL7 messages (CONTRACTS §5 patientKey). */
   readonly purgePatientMessages?: (patientKey: string) => Promise<number>;
+  /** Other rooms' erasure steps (e.g. outbound payloads of the patient). */
+  readonly erasurePurgers?: readonly ErasurePurger[];
   /** Where first-start admin credentials are printed (default process.stdout; never the log). */
   readonly credentialsOut?: { write(s: string): unknown };
 }
@@ -175,7 +178,7 @@ export async function installAuth(app: FastifyInstance, options: InstallAuthOpti
     return payload;
   });
   if (options.store) {
-    await app.register(patientRightsRoutes, { db, store: options.store, purgePatientMessages: options.purgePatientMessages, onAccess });
+    await app.register(patientRightsRoutes, { db, store: options.store, purgePatientMessages: options.purgePatientMessages, purgers: options.erasurePurgers, onAccess });
   }
 
   const verifier = createAssertionVerifier(db, clients);

@@ -8,13 +8,14 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { CarebridgeError, informationOutcome, normalizeError } from '../errors/index.js';
 import type { AnyDb } from '../db/index.js';
-import { erasePatient } from './erase.js';
+import { erasePatient, type ErasurePurger } from './erase.js';
 import type { AccessEvent, AuthStore } from './types.js';
 
 export interface PatientRightsOptions {
   readonly db: AnyDb;
   readonly store: AuthStore;
   readonly purgePatientMessages?: (patientKey: string) => Promise<number>;
+  readonly purgers?: readonly ErasurePurger[];
   readonly onAccess: (e: AccessEvent) => void;
 }
 
@@ -27,7 +28,7 @@ export const patientRightsRoutes: FastifyPluginAsync<PatientRightsOptions> = asy
     const actor = { clientId: request.principal?.clientId, ip: request.ip };
     let report;
     try {
-      report = await erasePatient({ db: opts.db, store: opts.store, purgePatientMessages: opts.purgePatientMessages, onAccess: opts.onAccess }, request.params.id, actor);
+      report = await erasePatient({ db: opts.db, store: opts.store, purgePatientMessages: opts.purgePatientMessages, purgers: opts.purgers, onAccess: opts.onAccess }, request.params.id, actor);
     } catch (err) {
       // A failed erasure is audited too (the successful one is recorded by erasePatient).
       opts.onAccess({ interaction: 'erase', resourceType: 'Patient', id: request.params.id, status: normalizeError(err).kind.http, ...actor });
@@ -35,10 +36,11 @@ export const patientRightsRoutes: FastifyPluginAsync<PatientRightsOptions> = asy
     }
     const total = Object.values(report.resources).reduce((a, b) => a + b, 0);
     const messages = report.messages === null ? 'raw HL7 messages: no message store connected' : `${report.messages} raw HL7 message(s)`;
+    const other = Object.entries(report.other).map(([name, n]) => `; ${name}: ${n}`).join('');
     request.logIds = [`Patient/${report.patientId}`];
     return reply
       .type('application/fhir+json; charset=utf-8')
-      .send(informationOutcome(`Patient/${report.patientId} erased: ${total} resource(s) with all versions and index rows (${Object.entries(report.resources).map(([t, n]) => `${t} ${n}`).join(', ')}); ${messages}`));
+      .send(informationOutcome(`Patient/${report.patientId} erased: ${total} resource(s) with all versions and index rows (${Object.entries(report.resources).map(([t, n]) => `${t} ${n}`).join(', ')}); ${messages}${other}`));
   });
 };
 

@@ -1,6 +1,6 @@
 import type { Consent, Encounter, Observation, Patient } from 'fhir/r4.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { authServicesOf } from '../../src/auth/index.js';
+import { authServicesOf, erasePatient, type ErasureSubject } from '../../src/auth/index.js';
 import { TEST_ADMIN_TOKEN, type TestServer } from '../helpers/server.js';
 import { tablesContaining } from './scan.js';
 
@@ -54,6 +54,20 @@ export function eraseSuite(server: () => TestServer): void {
     expect(erase).toBeDefined();
     expect(JSON.stringify(erase)).toContain(`Patient/${patientId}`);
     expect(JSON.stringify(erase)).not.toContain(NAME);
+  });
+
+  it('hands other rooms the erased references and identifier keys (erasure purgers)', async () => {
+    const store = s.runtime.store;
+    const p = await store.create<Patient>({ resourceType: 'Patient', identifier: [{ system: 'urn:oid:1.2.3', value: 'MRN-PURGER-1' }] });
+    const obs = await store.create<Observation>({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: `Patient/${p.resource.id}` } });
+    let seen: ErasureSubject | undefined;
+    const report = await erasePatient(
+      { db: s.runtime.database.db, store, purgers: [{ name: 'probe', purge: async (subject) => ((seen = subject), 3) }] },
+      p.resource.id!,
+    );
+    expect(report.other).toEqual({ probe: 3 });
+    expect(seen?.references).toEqual(expect.arrayContaining([`Patient/${p.resource.id}`, `Observation/${obs.resource.id}`]));
+    expect(seen?.patientKeys).toEqual(expect.arrayContaining(['MRN-PURGER-1', 'urn:oid:1.2.3|MRN-PURGER-1']));
   });
 
   it('answers 404 for an unknown patient', async () => {
