@@ -55,7 +55,8 @@ describe.each(testDatabaseKinds())('mapping processor on %s', (kind) => {
     expect(ids(again)).toEqual(ids(first));
     const patients = await patientByMrn('MRN12345');
     expect(patients).toHaveLength(1);
-    expect(patients[0]!.meta?.tag?.some((t) => t.code === 'adt-a01')).toBe(true);
+    expect(patients[0]!.meta?.tag?.some((t) => t.code === 'adt-a01' && t.system === 'https://carebridge.dev/fhir/CodeSystem/mapping' && !!t.version)).toBe(true);
+    expect(patients[0]!.meta?.source).toBe('urn:carebridge:hl7v2:HIS%7CGENHOSP#A01-0001');
     const [enc] = await encounterByVisit('V0001');
     expect(enc?.status).toBe('in-progress');
     expect(enc?.subject?.reference).toBe(`Patient/${patients[0]!.id}`);

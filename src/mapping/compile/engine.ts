@@ -37,7 +37,8 @@ export function runMessageMap(map: CompiledMessageMap, message: MappableMessage,
   const entries: BundleEntry[] = [];
   const merges: MergeInstruction[] = [];
   const meta = {
-    source: `hl7v2://${encodeURIComponent(sender)}/${encodeURIComponent(h.controlId)}`,
+    // Same form the store writes from the WriteSource (urn:carebridge:<kind>:<sender>#<control id>).
+    source: `urn:carebridge:hl7v2:${encodeURIComponent(sender)}#${encodeURIComponent(h.controlId)}`,
     tag: [{ system: MAPPING_TAG_SYSTEM, code: map.id, version: o.mappingHash }],
   };
   for (const p of planned) {
