@@ -34,6 +34,8 @@ describe.each(testDatabaseKinds())('FHIR REST behaviour on %s', (kind) => {
     expect(minimal.headers.get('location')).toMatch(/\/fhir\/Patient\/[^/]+\/_history\/1$/);
     const oo = await call('POST', 'Patient', pat('h3'), { prefer: 'return=OperationOutcome' });
     expect(oo.body.resourceType).toBe('OperationOutcome');
+    const versioned = await call('POST', 'Patient', JSON.stringify(pat('h2b')), { 'content-type': 'application/fhir+json; fhirVersion=4.0; charset=utf-8' });
+    expect(versioned.status).toBe(201);
     const rep = await call('POST', 'Patient', pat('h4'), { prefer: 'return=representation' });
     expect(rep.body.resourceType).toBe('Patient');
   });
