@@ -15,9 +15,11 @@ export function auditEventFor(request: FastifyRequest, status: number): AccessEv
   const base = { status, clientId: request.principal.clientId, ip: request.ip };
   const [path, query] = splitUrl(request.url);
   if (path.startsWith('/fhir')) {
-    if (!request.authDenied) return undefined; // served by the fhir plugin, which reports it
     const seg = path.slice('/fhir'.length).split('/').filter(Boolean);
     const op = seg.find((s) => s.startsWith('$'));
+    // Served requests are reported by the fhir plugin; a patient-data export gets its own
+    // 'export' record on top, so data-rights exports can be found as such.
+    if (!request.authDenied && op !== '$everything' && op !== '$export') return undefined;
     const resourceType = seg[0] && TYPE.test(seg[0]) ? seg[0] : undefined;
     const id = seg[1] && !seg[1].startsWith('_') && !seg[1].startsWith('$') ? seg[1] : undefined;
     let interaction: AccessEvent['interaction'] = requirement.kind === 'fhir' ? requirement.interaction : request.method === 'POST' ? 'operation' : 'search';

@@ -46,6 +46,15 @@ export function auditConsentSuite(server: () => TestServer): void {
     expect(events.some((e) => e.type.code === '110114' && e.outcome === '4')).toBe(true); // login failure
   });
 
+  it('records a $everything download as an export', async () => {
+    const created = await s.runtime.store.create<Patient>({ resourceType: 'Patient', identifier: [{ system: 's', value: 'EXP-1' }] });
+    const res = await fetch(`${s.httpUrl}/fhir/Patient/${created.resource.id}/$everything`, { headers: { authorization: `Bearer ${reader.apiKey}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toBe(`attachment; filename="Patient-${created.resource.id}-everything.json"`);
+    const exports = byClient(await auditEvents(), reader.clientId).filter((e) => e.subtype?.some((c) => c.code === 'export'));
+    expect(exports.map((e) => e.entity?.[0]?.what?.reference)).toContain(`Patient/${created.resource.id}`);
+  });
+
   it('records admin calls with the route and parameter names, never parameter values', async () => {
     expect((await fetch(`${s.httpUrl}/admin/api/messages?patient=MRN-ADMIN-777`, { headers: admin })).status).toBe(200);
     const events = byClient(await auditEvents(), 'admin-token').filter((e) => e.subtype?.[0]?.code === 'admin');
