@@ -7,6 +7,7 @@ import { testDatabaseKinds } from '../helpers/db.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { auditConsentSuite } from './audit-consent.suite.js';
 import { eraseSuite } from './erase.suite.js';
+import { limitsSuite } from './limits.suite.js';
 import { privacySuite } from './privacy.suite.js';
 import { routeSweepSuite } from './route-sweep.suite.js';
 import { scopeEnforcementSuite } from './scope-enforcement.suite.js';
@@ -14,7 +15,7 @@ import { scopeEnforcementSuite } from './scope-enforcement.suite.js';
 describe.each(testDatabaseKinds())('auth on the real server (%s)', (kind) => {
   let s: TestServer | undefined;
   beforeAll(async () => {
-    s = await startTestServer(kind);
+    s = await startTestServer(kind, { BODY_LIMIT_BYTES: '65536' });
   });
   afterAll(() => s?.stop());
   const server = () => s!;
@@ -23,4 +24,5 @@ describe.each(testDatabaseKinds())('auth on the real server (%s)', (kind) => {
   auditConsentSuite(server);
   privacySuite(server);
   eraseSuite(server);
+  limitsSuite(server);
 });
