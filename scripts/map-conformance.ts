@@ -134,8 +134,7 @@ function report(r: Awaited<ReturnType<typeof runConformance>>): string {
     '- **Observation.status**: OBX-11 `I`, `S`, `P` — we follow the v2-to-FHIR IG ConceptMap table-hl70085 (registered / preliminary); FHIR-Converter answers `unknown`, and `unknown` even for `F` in one sample where OBX-11 is `F`.',
     '- **Observation.value**: NM with several repetitions (`60~120`): we keep the first value; FHIR-Converter emits none.',
     '- **Encounter.period.end on A11/A13**: a cancelled admit or cancelled discharge must not carry a discharge time; FHIR-Converter copies PV1-45 anyway. Encounter.status on A04-02 (`finished` because PV1-45 is set) and A08-02 (PV1-2 `P`) are judgement calls we document in docs/mappings.md.',
-    '- **Appointment.participant**: FHIR-Converter creates one participant per AIS/AIG/AIL/AIP repetition; we map the first AIP, AIL and AIG of the message (plus the patient).',
-    '- Dates are compared as instants: FHIR-Converter rewrites offsets to its build machine\'s zone (`+05:30`), the instant is the same.');
+        '- Dates are compared as instants: FHIR-Converter rewrites offsets to its build machine\'s zone (`+05:30`), the instant is the same.');
   lines.push('', '## Differences on resources both produce', '', '| message | field | ours | FHIR-Converter |', '|---|---|---|---|');
   for (const c of paired.filter((x) => !x.agree)) lines.push(`| ${c.file} | ${c.resource}.${c.field} | \`${JSON.stringify(c.ours) ?? '—'}\` | \`${JSON.stringify(c.theirs) ?? '—'}\` |`);
   lines.push('', '## Resources only one side produced', '', '| message | resource | ours | FHIR-Converter |', '|---|---|---|---|');

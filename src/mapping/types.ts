@@ -31,6 +31,8 @@ export interface ValueSpec {
   readonly map?: string;
   readonly as?: PrimitiveKind;
   readonly ref?: string;
+  /** One value per occurrence of this segment map's segment (its `resource` is a backbone path, e.g. Appointment.participant). */
+  readonly each?: string;
   /** Only repetitions/components whose condition holds are used. */
   readonly where?: ConditionSpec;
   readonly default?: unknown;

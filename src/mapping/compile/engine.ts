@@ -67,6 +67,7 @@ export function runMessageMap(map: CompiledMessageMap, message: MappableMessage,
         : { method: 'PUT', url: `${p.inst.resourceType}/${stableId(sender, h.controlId, p.inst.key, p.inst.pos)}` },
     });
   }
+  if (entries.length > 1) dedupeEntries(entries);
   if (map.provenance && entries.length) entries.push(provenanceEntry(entries, urnBase, sender, h.controlId, h.dateTime, run.timeZone, meta));
   const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: entries };
   // The unmapped report is computed on first read: the intake's processor never asks for it.
@@ -179,4 +180,38 @@ function provenanceEntry(entries: BundleEntry[], urnBase: string, sender: string
     } as FhirResource,
     request: { method: 'PUT', url: `Provenance/${id}` },
   };
+}
+
+/**
+ * Two instances with the same identity (the same practitioner on two AIP segments) become one
+ * entry: a transaction must not write one resource twice. References to the dropped entry are
+ * pointed at the kept one.
+ */
+function dedupeEntries(entries: BundleEntry[]): void {
+  const seen = new Map<string, string>();
+  const alias = new Map<string, string>();
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    const url = e.request!.url;
+    const first = seen.get(url);
+    if (first === undefined) {
+      seen.set(url, e.fullUrl!);
+      continue;
+    }
+    alias.set(e.fullUrl!, first);
+    entries.splice(i--, 1);
+  }
+  if (alias.size === 0) return;
+  const fix = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(fix);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      for (const k in o) {
+        const x = o[k];
+        if (k === 'reference' && typeof x === 'string' && alias.has(x)) o[k] = alias.get(x);
+        else if (typeof x === 'object') fix(x);
+      }
+    }
+  };
+  for (const e of entries) fix(e.resource);
 }

@@ -117,7 +117,7 @@ function compileEntry(env: CompileEnv, r: MessageResourceSpec): CompiledEntry | 
   if (known.length && !known.some((t) => /^varies$/i.test(t)) && !known.some((t) => target.v2.includes(t))) fail(env, r.source, `'${r.field}' is ${known.join('/')}, but '${target.id}' reads ${target.v2.join('/')}`);
   const pc = { kind: 'node', v2Types: target.v2 } as const;
   return {
-    key: r.key, mapId: target.id, resourceType: target.fhir, segment, foreach: false, field: nodes.read, within: r.within,
+    key: r.key, mapId: target.id, resourceType: target.fhir, segment, foreach: r.foreach ?? false, field: nodes.read, within: r.within,
     when: r.when ? compileCondition(env, r.when, { kind: 'segment', segment }, r.source) : undefined,
     required: r.required ?? false,
     build: compileDatatypeBuilder(env, target, r.source),

@@ -68,9 +68,12 @@ export function segmentFor(run: MapRun, name: string, pos: number): Hl7Segment |
 }
 
 /** Fully resolved references from the current instance to the instances of `key`. */
-export function refsFor(run: MapRun, key: string, from: Instance): readonly Instance[] {
+export function refsFor(run: MapRun, key: string, from: Instance, pos = from.pos): readonly Instance[] {
   const target = run.instances.get(key) ?? [];
   if (target.length <= 1) return target;
+  // Built from the same segment (the Practitioner of this AIP, for this AIP's participant).
+  const same = target.filter((t) => t.pos === pos);
+  if (same.length) return same;
   if (run.within.get(key) === from.key) return target.filter((t) => t.parentPos === from.pos);
   if (run.within.get(from.key) === key) return target.filter((t) => t.pos === from.parentPos);
   return target;

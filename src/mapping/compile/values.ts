@@ -13,7 +13,8 @@ import { compileCondition, type Predicate } from './conditions.js';
 import { fail, specOf, type CompileEnv, type PathContext } from './env.js';
 import { compileNodesReader, compileStringReader, compileStringsReader } from './read.js';
 import { refsFor, type MapRun, type Scope } from './runtime.js';
-import { compileDatatypeBuilder } from './datatype.js';
+import { buildWith, compileDatatypeBuilder } from './datatype.js';
+import { compileRules } from './rules.js';
 
 export type Producer = (run: MapRun, scope: Scope) => unknown[];
 export interface TargetType { readonly type: string; readonly array: boolean; /** the rule's `to`, for explain */ readonly path?: string }
@@ -48,8 +49,9 @@ function compileSource(env: CompileEnv, spec: ValueSpec, target: TargetType, pc:
     if (target.type !== 'Reference') fail(env, at, `ref: target is ${target.type}, not Reference`);
     const key = spec.ref;
     if (!env.keys.has(key)) fail(env, at, `ref: '${key}' is not a resource key of the message map`);
-    return (run, scope) => refsFor(run, key, scope.inst).map((i) => ({ reference: i.fullUrl }));
+    return (run, scope) => refsFor(run, key, scope.inst, scope.pos).map((i) => ({ reference: i.fullUrl }));
   }
+  if (spec.each !== undefined) return compileEach(env, spec.each, target, at);
   if (spec.const !== undefined) {
     const v = [spec.const];
     return () => v;
@@ -78,6 +80,27 @@ function compileSource(env: CompileEnv, spec: ValueSpec, target: TargetType, pc:
       if (v.length) return v;
     }
     return NONE;
+  };
+}
+
+/** `each: aip-participant`: one value per occurrence of that segment map's segment (AIP → participant). */
+function compileEach(env: CompileEnv, id: string, target: TargetType, at: SourceRef): Producer {
+  const sm = specOf(env, id, ['segment']);
+  if (!sm) {
+    fail(env, at, `each: segment map '${id}' does not exist`);
+    return () => NONE;
+  }
+  if (sm.resource !== target.type) fail(env, at, `each: '${id}' produces ${sm.resource}, but the target is ${target.type}`);
+  env.reads.add(`${sm.segment}-0`);
+  const build = buildWith(compileRules(env, sm.rules, sm.resource, { kind: 'segment', segment: sm.segment }));
+  const name = sm.segment;
+  return (run, scope) => {
+    const out: unknown[] = [];
+    for (const pos of run.index.get(name) ?? []) {
+      const v = build(run, { seg: run.message.segments[pos], pos, node: undefined, inst: scope.inst });
+      if (v !== undefined) out.push(v);
+    }
+    return out;
   };
 }
 
