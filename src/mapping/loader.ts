@@ -113,7 +113,7 @@ function checkUnused(env: CompileEnv, used: Set<string>): void {
   for (const spec of env.specs.values()) {
     if (spec.kind !== 'segment' || used.has(spec.id)) continue;
     env.version = '2.8';
-    env.keys = new Set(spec.rules.filter((r) => r.ref).map((r) => r.ref!));
+    env.keys = new Set(spec.rules.filter((r) => r.ref).map((r) => r.ref!.replace(/\?$/, '')));
     compileRules(env, spec.rules, spec.resource, { kind: 'segment', segment: spec.segment });
   }
 }

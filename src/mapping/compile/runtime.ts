@@ -76,6 +76,9 @@ export function refsFor(run: MapRun, key: string, from: Instance, pos = from.pos
   if (same.length) return same;
   if (run.within.get(key) === from.key) return target.filter((t) => t.parentPos === from.pos);
   if (run.within.get(from.key) === key) return target.filter((t) => t.pos === from.parentPos);
+  // Siblings in one group (the SPM and the OBX of one OBR).
+  const parent = run.within.get(key);
+  if (parent !== undefined && parent === run.within.get(from.key)) return target.filter((t) => t.parentPos === from.parentPos);
   return target;
 }
 

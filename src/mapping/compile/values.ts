@@ -47,8 +47,10 @@ export function compileValue(env: CompileEnv, spec: ValueSpec, target: TargetTyp
 function compileSource(env: CompileEnv, spec: ValueSpec, target: TargetType, pc: PathContext, at: SourceRef): Producer {
   if (spec.ref !== undefined) {
     if (target.type !== 'Reference') fail(env, at, `ref: target is ${target.type}, not Reference`);
-    const key = spec.ref;
-    if (!env.keys.has(key)) fail(env, at, `ref: '${key}' is not a resource key of the message map`);
+    // `ref: specimen?` — optional: the map is shared by message maps that may not have that key.
+    const optional = spec.ref.endsWith('?');
+    const key = optional ? spec.ref.slice(0, -1) : spec.ref;
+    if (!optional && !env.keys.has(key)) fail(env, at, `ref: '${key}' is not a resource key of the message map (write '${key}?' if it is optional)`);
     return (run, scope) => refsFor(run, key, scope.inst, scope.pos).map((i) => ({ reference: i.fullUrl }));
   }
   if (spec.each !== undefined) return compileEach(env, spec.each, target, at);
