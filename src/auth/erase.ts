@@ -107,24 +107,47 @@ async function latestVersion<T extends Resource>(db: AnyDb, type: string, id: st
   return hist.rows[0]?.content;
 }
 
-/** The patient plus everything that refers to it, transitively, in current rows or history. */
+/**
+ * The patient plus everything that refers to it, transitively, in current rows or history — but
+ * never a resource that also belongs to ANOTHER patient (a newborn's Encounter that is `partOf`
+ * the mother's, an Appointment with two patients): erasing one person must not cut into
+ * another's record. Such shared resources are kept with a dangling reference. Patient records
+ * linked to this one (`Patient.link`: merged or see-also records) are the same person and go too.
+ */
 async function collectErasable(db: AnyDb, root: Ref): Promise<Ref[]> {
   const found = new Map<string, Ref>([[`${root.type}/${root.id}`, root]]);
+  const samePerson = new Set([root.id]);
   let frontier: Ref[] = [root];
   for (let depth = 0; depth < MAX_DEPTH && frontier.length; depth++) {
     const patterns = frontier.flatMap((r) => [`%"${r.type}/${r.id}"%`, `%/${r.type}/${r.id}"%`]);
     // Both tables: a resource whose current version no longer points at the patient may still hold it in history.
-    const rows = await sql<Ref>`
-      select resource_type as type, id from fhir_resource where content::text like any(${patterns})
-      union
-      select resource_type as type, id from fhir_resource_history where content::text like any(${patterns})`.execute(db);
-    frontier = [];
+    const rows = await sql<Ref & { text: string }>`
+      select resource_type as type, id, content::text as text from fhir_resource where content::text like any(${patterns})
+      union all
+      select resource_type as type, id, content::text as text from fhir_resource_history where content::text like any(${patterns})`.execute(db);
+    const candidates = new Map<string, { ref: Ref; texts: string[] }>();
     for (const r of rows.rows) {
       const key = `${r.type}/${r.id}`;
       if (KEEP_TYPES.has(r.type) || found.has(key)) continue;
-      found.set(key, r);
-      frontier.push(r);
+      const c = candidates.get(key) ?? { ref: { type: r.type, id: r.id }, texts: [] };
+      c.texts.push(r.text);
+      candidates.set(key, c);
+    }
+    // Linked Patient records first, so their own resources count as this person's.
+    for (const c of candidates.values()) if (c.ref.type === 'Patient') samePerson.add(c.ref.id);
+    frontier = [];
+    for (const [key, c] of candidates) {
+      if (c.ref.type !== 'Patient' && c.texts.some((t) => referencesOtherPatient(t, samePerson))) continue;
+      found.set(key, c.ref);
+      frontier.push(c.ref);
     }
   }
   return [...found.values()];
+}
+
+const PATIENT_REFERENCE = /"reference"\s*:\s*"(?:[^"]*\/)?Patient\/([A-Za-z0-9\-.]{1,64})"/g;
+
+function referencesOtherPatient(text: string, samePerson: ReadonlySet<string>): boolean {
+  for (const m of text.matchAll(PATIENT_REFERENCE)) if (!samePerson.has(m[1]!)) return true;
+  return false;
 }

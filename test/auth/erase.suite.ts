@@ -70,6 +70,23 @@ export function eraseSuite(server: () => TestServer): void {
     expect(seen?.patientKeys).toEqual(expect.arrayContaining(['MRN-PURGER-1', 'urn:oid:1.2.3|MRN-PURGER-1']));
   });
 
+  it("never cuts into another patient's record; linked records of the same person go too", async () => {
+    const store = s.runtime.store;
+    const mother = (await store.create<Patient>({ resourceType: 'Patient', identifier: [{ system: 'urn:oid:1.2.3', value: 'MRN-MOTHER' }] })).resource.id!;
+    const old = (await store.create<Patient>({ resourceType: 'Patient', identifier: [{ system: 'urn:oid:1.2.3', value: 'MRN-MOTHER-OLD' }], link: [{ other: { reference: `Patient/${mother}` }, type: 'replaced-by' }] })).resource.id!;
+    const oldObs = (await store.create<Observation>({ resourceType: 'Observation', status: 'final', code: { text: 'old record' }, subject: { reference: `Patient/${old}` } })).resource.id!;
+    const baby = (await store.create<Patient>({ resourceType: 'Patient', identifier: [{ system: 'urn:oid:1.2.3', value: 'MRN-BABY' }] })).resource.id!;
+    const motherEnc = (await store.create<Encounter>({ resourceType: 'Encounter', status: 'finished', class: { code: 'IMP' }, subject: { reference: `Patient/${mother}` } })).resource.id!;
+    const babyEnc = (await store.create<Encounter>({ resourceType: 'Encounter', status: 'finished', class: { code: 'IMP' }, subject: { reference: `Patient/${baby}` }, partOf: { reference: `Encounter/${motherEnc}` } })).resource.id!;
+    const report = await erasePatient({ db: s.runtime.database.db, store }, mother);
+    expect(report.resources).toMatchObject({ Patient: 2, Encounter: 1, Observation: 1 });
+    expect(await store.readOrUndefined('Encounter', motherEnc)).toBeUndefined();
+    expect(await store.readOrUndefined('Patient', old)).toBeUndefined();
+    expect(await store.readOrUndefined('Observation', oldObs)).toBeUndefined();
+    expect(await store.readOrUndefined('Patient', baby)).toBeDefined();
+    expect(await store.readOrUndefined('Encounter', babyEnc)).toBeDefined();
+  });
+
   it('answers 404 for an unknown patient', async () => {
     const res = await fetch(`${s.httpUrl}/fhir/Patient/nope-404/$erase`, { method: 'POST', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
     expect(res.status).toBe(404);
