@@ -4,7 +4,7 @@
  * every produced value, single ones keep the first.
  */
 import { resolveFhirPath } from '../fhir-definitions.js';
-import type { RuleSpec } from '../types.js';
+import type { RuleSpec, ValueSpec } from '../types.js';
 import { compileCondition } from './conditions.js';
 import { fail, type CompileEnv, type PathContext } from './env.js';
 import type { MapRun, Scope } from './runtime.js';
@@ -38,7 +38,11 @@ function compileRule(env: CompileEnv, rule: RuleSpec, baseType: string, pc: Path
   const produce: Producer = compileValue(env, rule, target, pc, at);
   const when = rule.when ? compileCondition(env, rule.when, pc, at) : undefined;
   const label = `${at.file}:${at.line}`;
-  const from = rule.from === undefined ? undefined : String(rule.from);
+  // Explain shows where the value came from; relative segment paths get their segment (`PID-8`).
+  const rel = (p: string) => (pc.kind === 'segment' && /^\d/.test(p) ? `${pc.segment}-${p}` : p);
+  const paths = (v: ValueSpec): string[] => (v.from === undefined ? [] : typeof v.from === 'string' ? [v.from] : [...v.from]).map((p) => rel(String(p)));
+  const allFrom = [...paths(rule), ...(rule.cases ?? []).flatMap(paths)];
+  const from = allFrom.length ? [...new Set(allFrom)].join(' | ') : undefined;
   const last = steps[steps.length - 1]!;
   const parents = steps.slice(0, -1);
   return (run, scope, obj) => {
@@ -47,6 +51,7 @@ function compileRule(env: CompileEnv, rule: RuleSpec, baseType: string, pc: Path
     if (values.length === 0) return;
     let cur = obj;
     for (const p of parents) cur = child(cur, p, run);
+    let wrote = true;
     if (last.array && last.index < 0) {
       const arr = (cur[last.name] ??= []) as unknown[];
       for (const v of values) arr.push(v);
@@ -54,10 +59,12 @@ function compileRule(env: CompileEnv, rule: RuleSpec, baseType: string, pc: Path
       const arr = (cur[last.name] ??= []) as unknown[];
       if (last.index > arr.length) run.holes = true;
       if (arr[last.index] === undefined) arr[last.index] = values[0];
+      else wrote = false;
     } else if (cur[last.name] === undefined) {
       cur[last.name] = values[0];
-    }
-    if (run.explain) run.explain.push({ resource: scope.inst.resourceType, path: `${run.prefix}${rule.to}`, rule: label, ...(from ? { from } : {}) });
+    } else wrote = false;
+    // Only the rule that actually set the element is named (a later fallback rule is not).
+    if (run.explain && wrote) run.explain.push({ resource: scope.inst.resourceType, path: `${run.prefix}${rule.to}`, rule: label, ...(from ? { from } : {}) });
   };
 }
 
