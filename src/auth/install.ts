@@ -167,7 +167,8 @@ export async function installAuth(app: FastifyInstance, options: InstallAuthOpti
       timeWindow: 60_000,
       // After authentication, so the limit is per client id (per address for anonymous calls).
       hook: 'preHandler',
-      keyGenerator: (request) => (request.principal ? `client:${request.principal.clientId}` : `ip:${request.ip}`),
+      keyGenerator: (request) =>
+        request.principal && request.principal.method !== 'auth-off' ? `client:${request.principal.clientId}` : `ip:${request.ip}`,
       allowList: (request) => request.routeOptions.url === '/healthz' || request.routeOptions.url === '/readyz',
     });
   }
