@@ -107,6 +107,8 @@ describe.each(testDatabaseKinds())('fhir store CRUD on %s', (kind) => {
   it('rejects invalid resources with the element named (400) and profile violations (422)', async () => {
     const bad = f.store.create({ ...patient('bad'), birthDate: '1990-13-45' });
     await expect(bad).rejects.toMatchObject({ code: 'CB_ERR_FHIR_INVALID_RESOURCE', details: [expect.objectContaining({ expression: 'Patient.birthDate' })] });
+    const badContained = f.store.create({ ...patient('bad-c'), contained: [{ resourceType: 'Practitioner', id: 'gp', birthDate: 'soon' }] });
+    await expect(badContained).rejects.toMatchObject({ details: [expect.objectContaining({ expression: 'Patient.contained[0].birthDate' })] });
     const noId = f.store.create({ resourceType: 'Patient', name: [{ family: 'X' }] });
     await expect(noId).rejects.toMatchObject({ code: 'CB_ERR_FHIR_PROFILE_VIOLATION', details: [expect.objectContaining({ expression: 'Patient.identifier' })] });
   });

@@ -47,8 +47,31 @@ export function isKnownResourceType(type: string): boolean {
   return load().types.has(type);
 }
 
-/** Schema problems of `resource` (empty when it conforms). `resourceType` must be known. */
-export function schemaIssues(resource: { resourceType: string }): ErrorDetail[] {
+/**
+ * Schema problems of `resource` (empty when it conforms). `resourceType` must be known.
+ * Contained resources are checked one by one against their own type: through the schema's
+ * ResourceList oneOf, one bad element would be reported once per resource type (145 times).
+ */
+export function schemaIssues(resource: { resourceType: string; contained?: unknown }): ErrorDetail[] {
+  const { contained, ...container } = resource;
+  if (!Array.isArray(contained) || contained.length === 0) return typeIssues(resource);
+  const issues = typeIssues(container);
+  contained.forEach((inner: unknown, i) => {
+    const prefix = `${resource.resourceType}.contained[${i}]`;
+    const innerType = (inner as { resourceType?: unknown } | null)?.resourceType;
+    if (typeof innerType !== 'string' || !isKnownResourceType(innerType)) {
+      issues.push({ expression: `${prefix}.resourceType`, diagnostics: `${prefix}.resourceType: missing or not an R4 resource type` });
+      return;
+    }
+    for (const d of schemaIssues(inner as { resourceType: string })) {
+      const expression = d.expression ? prefix + d.expression.slice(innerType.length) : prefix;
+      issues.push({ ...d, expression, diagnostics: d.diagnostics.replace(d.expression ?? innerType, expression) });
+    }
+  });
+  return issues.slice(0, MAX_ISSUES);
+}
+
+function typeIssues(resource: { resourceType: string }): ErrorDetail[] {
   const type = resource.resourceType;
   let validate = validators.get(type);
   if (!validate) {
