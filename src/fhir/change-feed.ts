@@ -7,6 +7,11 @@
  *   transaction below that horizon has finished, so the set of such rows can no longer grow;
  * - the cursor is the pair (txid, seq), read in that order. A plain seq cursor would skip a row whose
  *   transaction took a lower seq but committed after a higher one had been consumed.
+ *
+ * Consequence for consumers: entries come in transaction-id order, not commit order, so two versions
+ * of one resource written by different transactions can arrive out of version order (rare: the
+ * later writer must have taken its transaction id before the earlier one). Act on the current
+ * version (`store.read`), or ignore an entry whose versionId is below one already handled.
  */
 import { sql } from 'kysely';
 import type { AnyDb } from '../db/index.js';
