@@ -66,7 +66,7 @@ const date = new Date().toISOString();
 const pgVersion = await (async () => {
   const c = new pg.Client({ connectionString: baseUrl });
   await c.connect();
-  const r = await c.query<{ v: string }>('show server_version');
+  const r = await c.query<{ v: string }>("select current_setting('server_version') as v");
   await c.end();
   return r.rows[0]?.v ?? '?';
 })();
