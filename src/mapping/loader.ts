@@ -11,6 +11,7 @@ import type { CompileEnv } from './compile/env.js';
 import { compileMessageMap, type CompiledMessageMap } from './compile/message.js';
 import { compileRules } from './compile/rules.js';
 import { assertTimeZone } from './datetime.js';
+import { loadV2Dictionary } from './v2-definitions.js';
 import type { MappingFileSpec, MappingLoadError, SendersSpec } from './types.js';
 import { pointerToPath, readYamlSource, type YamlSource } from './yaml-source.js';
 
@@ -50,6 +51,7 @@ export async function listMappingFiles(dir: string): Promise<string[]> {
 
 export async function loadMappingDir(dir: string): Promise<LoadOutcome> {
   const validate = await schemaValidator();
+  await loadV2Dictionary();
   const errors: MappingLoadError[] = [];
   const specs = new Map<string, MappingFileSpec>();
   const sources = new Map<string, YamlSource>();

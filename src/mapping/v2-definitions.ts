@@ -2,13 +2,31 @@
  * @module HL7 v2 segment and data type definitions (hl7v2-dictionary), for checking the v2 paths of
  * mapping files at load time.
  */
-import { dictionaries, findNearestHL7Version, type HL7Version } from 'hl7v2-dictionary';
+import type { HL7Version } from 'hl7v2-dictionary';
 
-const ALL_VERSIONS = Object.keys(dictionaries) as HL7Version[];
+type DictionaryModule = typeof import('hl7v2-dictionary');
+let lib: DictionaryModule | undefined;
+let ALL_VERSIONS: HL7Version[] = [];
+
+/**
+ * hl7v2-dictionary takes about a second to import, so it is loaded when mappings are loaded, not
+ * when the server (or any CLI command) merely imports this room.
+ */
+export async function loadV2Dictionary(): Promise<void> {
+  if (lib) return;
+  lib = await import('hl7v2-dictionary');
+  ALL_VERSIONS = Object.keys(lib.dictionaries) as HL7Version[];
+}
 
 function dictionary(version: string) {
-  const v = (dictionaries as Record<string, (typeof dictionaries)[HL7Version] | undefined>)[version];
-  return v ?? dictionaries[findNearestHL7Version(version as HL7Version)];
+  if (!lib) throw new Error('loadV2Dictionary() must run before v2 definitions are read');
+  const v = (lib.dictionaries as Record<string, (typeof lib.dictionaries)[HL7Version] | undefined>)[version];
+  return v ?? lib.dictionaries[lib.findNearestHL7Version(version as HL7Version)];
+}
+
+/** The data type of component `component` of data type `type`. */
+export function componentType(version: string, type: string, component: number): string | undefined {
+  return dictionary(version)?.types[type]?.fields?.[String(component)]?.type;
 }
 
 export function segmentKnown(version: string, segment: string): boolean {
@@ -32,7 +50,7 @@ export function fieldType(version: string, segment: string, field: number): { ty
 export function fieldTypesAcrossVersions(segment: string, field: number): Set<string> {
   const out = new Set<string>();
   for (const v of ALL_VERSIONS) {
-    const f = dictionaries[v].segments[segment]?.fields[String(field)];
+    const f = lib!.dictionaries[v].segments[segment]?.fields[String(field)];
     if (f) out.add(f.type);
   }
   return out;

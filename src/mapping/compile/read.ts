@@ -2,9 +2,8 @@
  * @module v2 path → compiled reader. Paths are checked here, at load: the segment and field must
  * exist in the message map's HL7 version and components must exist in the field's data type.
  */
-import { dictionaries, findNearestHL7Version, type HL7Version } from 'hl7v2-dictionary';
 import type { SourceRef } from '../types.js';
-import { componentCount, fieldType, fieldTypesAcrossVersions, segmentKnown } from '../v2-definitions.js';
+import { componentCount, componentType, fieldType, fieldTypesAcrossVersions, segmentKnown } from '../v2-definitions.js';
 import { nodeHasValue, parseSegmentPath, parseValuePath, readNode, subNode, type V2Node, type V2Path } from '../v2-path.js';
 import { fail, type CompileEnv, type PathContext } from './env.js';
 import { segmentFor, type MapRun, type Scope } from './runtime.js';
@@ -60,11 +59,6 @@ function checkPath(env: CompileEnv, text: string, pc: PathContext, at: SourceRef
 function componentTypes(version: string, type: string, component: number): string[] {
   // hl7v2-dictionary keeps component types on the data type definition
   return [componentType(version, type, component)].filter((t): t is string => !!t);
-}
-
-function componentType(version: string, type: string, component: number): string | undefined {
-  const d = (dictionaries as Record<string, (typeof dictionaries)[HL7Version] | undefined>)[version] ?? dictionaries[findNearestHL7Version(version as HL7Version)];
-  return d?.types[type]?.fields?.[String(component)]?.type;
 }
 
 function segmentOf(run: MapRun, scope: Scope, p: V2Path): Hl7Segment | undefined {
