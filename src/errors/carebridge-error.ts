@@ -47,7 +47,7 @@ export function normalizeError(err: unknown): CarebridgeError {
     if (code === '57014') return new CarebridgeError('CB_ERR_TIMEOUT', 'Query cancelled: statement timeout', { cause: err });
     if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new CarebridgeError('CB_ERR_PAYLOAD_TOO_LARGE', undefined, { cause: err });
     if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new CarebridgeError('CB_ERR_UNSUPPORTED_MEDIA_TYPE', undefined, { cause: err });
-    if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
+    if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
       return new CarebridgeError('CB_ERR_BAD_REQUEST', (err as Error).message, { cause: err });
     }
   }

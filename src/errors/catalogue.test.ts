@@ -37,6 +37,11 @@ describe('error catalogue', () => {
     expect(oo.issue[0]?.expression).toEqual(['Patient.birthDate']);
   });
 
+  it('answers a malformed JSON body with 400, not 500', () => {
+    const e = normalizeError(Object.assign(new SyntaxError('Unexpected token'), { code: 'FST_ERR_CTP_INVALID_JSON_BODY', statusCode: 400 }));
+    expect(e.code).toBe('CB_ERR_BAD_REQUEST');
+  });
+
   it('recognises an unreachable database as retryable', () => {
     const e = normalizeError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
     expect(e.code).toBe('CB_ERR_DB_UNAVAILABLE');

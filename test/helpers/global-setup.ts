@@ -1,7 +1,10 @@
 /** Fails fast, with a clear line, when DATABASE_URL is set but PostgreSQL does not answer. */
+import { rmSync } from 'node:fs';
 import pg from 'pg';
 
 export default async function setup(): Promise<void> {
+  // Fresh log capture for scripts/check-test-logs.ts.
+  rmSync(new URL('../../test-artifacts/logs/', import.meta.url), { recursive: true, force: true });
   const url = process.env.DATABASE_URL;
   if (!url) {
     process.stdout.write('[carebridge tests] DATABASE_URL not set: running against PGlite only\n');

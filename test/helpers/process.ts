@@ -3,6 +3,7 @@
  * signals (SIGTERM, SIGKILL) or two server processes on one database.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 export interface ServerProcess {
@@ -16,6 +17,7 @@ export interface ServerProcess {
 }
 
 const root = new URL('../../', import.meta.url).pathname;
+const LOG_DIR = `${root}test-artifacts/logs/`;
 
 export async function spawnServer(env: Record<string, string>, options: { readyTimeoutMs?: number } = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -37,6 +39,8 @@ export async function spawnServer(env: Record<string, string>, options: { readyT
         return; // bootstrap credentials and other plain lines
       }
       logs.push(entry);
+      mkdirSync(LOG_DIR, { recursive: true });
+      appendFileSync(`${LOG_DIR}process-${process.pid}.jsonl`, `${line}\n`);
       if (entry.msg === 'carebridge ready') {
         clearTimeout(timer);
         resolve(entry);

@@ -8,6 +8,7 @@
  * await s.stop();
  * ```
  */
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { DatabaseKind } from '../../src/db/index.js';
 import { createLogger, type Logger } from '../../src/logging/index.js';
@@ -22,6 +23,9 @@ export interface TestServer extends RunningServer {
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
+/** Every test server's log lines also land here; `scripts/check-test-logs.ts` scans them for patient data after the suite. */
+export const TEST_LOG_DIR = new URL('../../test-artifacts/logs/', import.meta.url).pathname;
+
 export async function startTestServer(kind: DatabaseKind, env: Record<string, string> = {}): Promise<TestServer> {
   const database = await openTestDatabase(kind, []);
   const config = loadConfig({
@@ -34,9 +38,13 @@ export async function startTestServer(kind: DatabaseKind, env: Record<string, st
     ...env,
   });
   const logs: Array<Record<string, unknown>> = [];
+  mkdirSync(TEST_LOG_DIR, { recursive: true });
+  const logFile = `${TEST_LOG_DIR}server-${process.pid}.jsonl`;
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      const text = chunk.toString('utf8');
+      appendFileSync(logFile, text);
+      for (const line of text.split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
       cb();
     },
   });
