@@ -13,7 +13,12 @@ export type StringReader = (run: MapRun, scope: Scope) => string | undefined;
 export type StringsReader = (run: MapRun, scope: Scope) => string[];
 export type NodesReader = (run: MapRun, scope: Scope) => V2Node[];
 
-interface CheckedPath { readonly path: V2Path; readonly absolute: boolean; readonly v2Types: readonly string[] }
+interface CheckedPath {
+  readonly path: V2Path;
+  /** The path names the segment being mapped: read `scope.seg` without a lookup. */
+  readonly current: boolean;
+  readonly v2Types: readonly string[];
+}
 
 /** Parse + check; undefined (with an error recorded) when the path is wrong. */
 function checkPath(env: CompileEnv, text: string, pc: PathContext, at: SourceRef): CheckedPath | undefined {
@@ -45,7 +50,7 @@ function checkPath(env: CompileEnv, text: string, pc: PathContext, at: SourceRef
     env.reads.add(`${segment}-${path.field}`);
     // A field's type changed across versions (CE → CWE, IS → CWE): any of them is accepted.
     const v2Types = path.rest.length === 0 ? [...fieldTypesAcrossVersions(segment, path.field)] : componentTypes(env.version, ft.type, path.rest[0]!);
-    return { path: segment === path.segment ? path : { ...path, segment }, absolute: path.segment !== undefined || pc.kind === 'segment', v2Types };
+    return { path: segment === path.segment ? path : { ...path, segment }, current: pc.kind === 'segment' && segment === pc.segment, v2Types };
   }
   if (pc.kind !== 'node') return undefined;
   const count = Math.max(0, ...pc.v2Types.map((t) => componentCount(env.version, t)));
@@ -53,7 +58,7 @@ function checkPath(env: CompileEnv, text: string, pc: PathContext, at: SourceRef
     fail(env, at, `'${text}': ${pc.v2Types.join('/')} has ${count} components, not ${path.rest[0]}`);
     return undefined;
   }
-  return { path, absolute: false, v2Types: pc.v2Types.flatMap((t) => componentTypes(env.version, t, path.rest[0]!)) };
+  return { path, current: false, v2Types: pc.v2Types.flatMap((t) => componentTypes(env.version, t, path.rest[0]!)) };
 }
 
 function componentTypes(version: string, type: string, component: number): string[] {
@@ -74,6 +79,17 @@ export function compileStringReader(env: CompileEnv, text: string, pc: PathConte
   const field = path.field;
   const rep = path.rep;
   const rest = path.rest;
+  if (c.current && rep === undefined) {
+    return (_run, scope) => {
+      const reps = scope.seg?.fields[field];
+      if (!reps) return undefined;
+      for (let i = 0; i < reps.length; i++) {
+        const v = readNode(reps[i], rest);
+        if (v !== undefined) return v;
+      }
+      return undefined;
+    };
+  }
   return (run, scope) => {
     const reps = segmentOf(run, scope, path)?.fields[field];
     if (!reps) return undefined;
