@@ -84,11 +84,16 @@ export async function loadMappings(dir: string, logger: Logger, o: LoadMappingsO
   let watcher: FSWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
   if (o.watch) {
-    watcher = watch(dir, { recursive: true }, () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => void reload(), o.debounceMs ?? 200);
-    });
-    watcher.on('error', (err) => logger.warn({ err }, 'mapping directory watch failed; hot reload is off'));
+    try {
+      watcher = watch(dir, { recursive: true }, () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => void reload(), o.debounceMs ?? 200);
+      });
+      watcher.on('error', (err) => logger.warn({ err }, 'mapping directory watch failed; hot reload is off'));
+    } catch (err) {
+      // A missing directory is already in status().errors; the server still starts and says so.
+      logger.warn({ err, dir }, 'mapping directory cannot be watched; hot reload is off');
+    }
   }
   return {
     current() {

@@ -53,3 +53,15 @@ describe('mapping registry hot reload', () => {
     }
   });
 });
+
+describe('mapping registry without a directory', () => {
+  it('starts, reports the problem in status and refuses to map', async () => {
+    const registry = await loadMappings(join(dir, 'does-not-exist'), createLogger({ level: 'silent' }), { watch: true });
+    try {
+      expect(registry.status()).toMatchObject({ ok: false, errors: [expect.objectContaining({ reason: expect.stringMatching(/ENOENT/) })] });
+      expect(() => registry.current()).toThrow(/no mapping set loaded/);
+    } finally {
+      registry.close();
+    }
+  });
+});
