@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Encounter, Patient } from 'fhir/r4.js';
+import type { Encounter, Patient, Practitioner } from 'fhir/r4.js';
 import { createFhirStore, fhirMigrations, searchMigrations, type FhirStore } from '../../src/fhir/index.js';
 import { parseMessage, type InboxMessage } from '../../src/hl7v2/index.js';
 import { createLogger } from '../../src/logging/index.js';
@@ -60,6 +60,14 @@ describe.each(testDatabaseKinds())('mapping processor on %s', (kind) => {
     const [enc] = await encounterByVisit('V0001');
     expect(enc?.status).toBe('in-progress');
     expect(enc?.subject?.reference).toBe(`Patient/${patients[0]!.id}`);
+    // Two PV1-7 repetitions: one attender each, pointing at the Practitioner of that repetition.
+    const attenders = await Promise.all(
+      (enc?.participant ?? []).map(async (p) => {
+        const [type, id] = p.individual!.reference!.split('/');
+        return (await store.read<Practitioner>(type!, id!)).name?.[0]?.family;
+      }),
+    );
+    expect(attenders).toEqual(['Smith', 'Jones']);
   });
 
   it('A11 cancels the admitted Encounter, A13 puts a discharge back in progress', async () => {

@@ -92,21 +92,27 @@ function plan(map: CompiledMessageMap, run: MapRun, instances: Map<string, Insta
     for (const pos of e.foreach ? positions : positions.slice(0, 1)) {
       const parentSeg = e.within ? segOfKey.get(e.within) : undefined;
       const parentPos = parentSeg ? nearestBefore(run.index.get(parentSeg), pos) : -1;
-      const inst: Instance = { key: e.key, pos, parentPos, fullUrl: urnFor(urnBase, out.length), resourceType: e.resourceType };
       const seg = run.message.segments[pos];
-      let scope: Scope = { seg, pos, node: undefined, inst };
-      if (e.when && !e.when(run, scope)) {
+      const probe: Instance = { key: e.key, pos, parentPos, fullUrl: '', resourceType: e.resourceType };
+      if (e.when && !e.when(run, { seg, pos, node: undefined, inst: probe })) {
         // A foreach segment left out by `when` (an OBX without code) is reported, not silently lost.
         if (e.foreach && !e.field) skipped.add(pos);
         continue;
       }
-      if (e.field) {
-        const node = e.field(run, scope)[0];
-        if (node === undefined || !nodeHasValue(node)) continue;
-        scope = { seg: segmentFor(run, e.segment, pos), pos, node, inst };
+      if (!e.field) {
+        const inst: Instance = { ...probe, fullUrl: urnFor(urnBase, out.length) };
+        list.push(inst);
+        out.push({ entry: e, inst, scope: { seg, pos, node: undefined, inst } });
+        continue;
       }
-      list.push(inst);
-      out.push({ entry: e, inst, scope });
+      // Field resources: every repetition with `foreach` (PV1-7 attending doctors), else the first.
+      const nodes = e.field(run, { seg, pos, node: undefined, inst: probe });
+      for (const node of e.foreach ? nodes : nodes.slice(0, 1)) {
+        if (!nodeHasValue(node)) continue;
+        const inst: Instance = { ...probe, node, fullUrl: urnFor(urnBase, out.length) };
+        list.push(inst);
+        out.push({ entry: e, inst, scope: { seg: segmentFor(run, e.segment, pos), pos, node, inst } });
+      }
     }
   }
   return out;

@@ -15,6 +15,8 @@ export interface Instance {
   readonly parentPos: number;
   readonly fullUrl: string;
   readonly resourceType: string;
+  /** For resources taken from a field: the repetition they came from. */
+  readonly node?: V2Node;
 }
 
 export interface MapRun {
@@ -68,9 +70,14 @@ export function segmentFor(run: MapRun, name: string, pos: number): Hl7Segment |
 }
 
 /** Fully resolved references from the current instance to the instances of `key`. */
-export function refsFor(run: MapRun, key: string, from: Instance, pos = from.pos): readonly Instance[] {
+export function refsFor(run: MapRun, key: string, from: Instance, pos = from.pos, node?: V2Node): readonly Instance[] {
   const target = run.instances.get(key) ?? [];
   if (target.length <= 1) return target;
+  // Built from the same field repetition (this PV1-7 doctor's participant → this doctor).
+  if (node !== undefined) {
+    const byNode = target.filter((t) => t.node === node);
+    if (byNode.length) return byNode;
+  }
   // Built from the same segment (the Practitioner of this AIP, for this AIP's participant).
   const same = target.filter((t) => t.pos === pos);
   if (same.length) return same;

@@ -51,7 +51,7 @@ function compileSource(env: CompileEnv, spec: ValueSpec, target: TargetType, pc:
     const optional = spec.ref.endsWith('?');
     const key = optional ? spec.ref.slice(0, -1) : spec.ref;
     if (!optional && !env.keys.has(key)) fail(env, at, `ref: '${key}' is not a resource key of the message map (write '${key}?' if it is optional)`);
-    return (run, scope) => refsFor(run, key, scope.inst, scope.pos).map((i) => ({ reference: i.fullUrl }));
+    return (run, scope) => refsFor(run, key, scope.inst, scope.pos, scope.node).map((i) => ({ reference: i.fullUrl }));
   }
   if (spec.each !== undefined) return compileEach(env, spec.each, target, at);
   if (spec.const !== undefined) {
