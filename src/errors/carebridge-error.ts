@@ -44,6 +44,8 @@ export function normalizeError(err: unknown): CarebridgeError {
     if (PG_UNAVAILABLE.has(code) || (err as Error).message?.includes('Connection terminated')) {
       return new CarebridgeError('CB_ERR_DB_UNAVAILABLE', undefined, { cause: err });
     }
+    // Deadlock, serialization failure, unique violation: a concurrent writer won; retrying succeeds.
+    if (code === '40P01' || code === '40001' || code === '23505') return new CarebridgeError('CB_ERR_FHIR_CONFLICT', 'Concurrent write conflict; retry', { cause: err });
     if (code === '57014') return new CarebridgeError('CB_ERR_TIMEOUT', 'Query cancelled: statement timeout', { cause: err });
     if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new CarebridgeError('CB_ERR_PAYLOAD_TOO_LARGE', undefined, { cause: err });
     if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new CarebridgeError('CB_ERR_UNSUPPORTED_MEDIA_TYPE', undefined, { cause: err });

@@ -34,6 +34,7 @@ export {
   type Hl7v2ServiceOptions,
   type InboxMessage,
   type MessageProcessor,
+  type ProcessContext,
   type ProcessOutcome,
   type InboxStatus,
   type MessageFilter,

@@ -5,8 +5,8 @@
  */
 import type { Bundle } from 'fhir/r4.js';
 import { CarebridgeError, isCarebridgeError } from '../errors/index.js';
-import type { FhirStore, WriteOptions } from '../fhir/index.js';
-import type { InboxMessage, MessageProcessor, ProcessOutcome } from '../hl7v2/index.js';
+import { createFhirStore, type FhirStore, type WriteOptions } from '../fhir/index.js';
+import type { InboxMessage, MessageProcessor, ProcessContext, ProcessOutcome } from '../hl7v2/index.js';
 import type { Logger } from '../logging/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { MappableMessage } from './hl7-shape.js';
@@ -22,8 +22,10 @@ export interface MappingProcessorDeps {
 
 export function createMappingProcessor(deps: MappingProcessorDeps): MessageProcessor {
   return {
-    async process(message, inbox): Promise<ProcessOutcome> {
-      return processMessage(deps, message as unknown as MappableMessage, inbox);
+    async process(message, inbox, context?: ProcessContext): Promise<ProcessOutcome> {
+      // Write in the intake's transaction, so the resources and the "processed" mark commit together.
+      const store = context ? createFhirStore({ db: context.db, logger: deps.logger, metrics: deps.metrics }) : deps.store;
+      return processMessage({ ...deps, store }, message as unknown as MappableMessage, inbox);
     },
   };
 }

@@ -15,8 +15,9 @@ const server = await startServer(config, logger);
 const db = server.runtime.database.db;
 await sql`create table if not exists fault_processed (inbox_id bigint primary key, times int not null)`.execute(db);
 const counting: MessageProcessor = {
-  async process(_message, inbox) {
-    await sql`insert into fault_processed values (${Number(inbox.id)}, 1) on conflict (inbox_id) do update set times = fault_processed.times + 1`.execute(db);
+  async process(_message, inbox, context) {
+    // In the intake's transaction, like the mapping processor's writes.
+    await sql`insert into fault_processed values (${Number(inbox.id)}, 1) on conflict (inbox_id) do update set times = fault_processed.times + 1`.execute(context.db);
     return { status: 'processed', resources: [] };
   },
 };

@@ -33,12 +33,12 @@ describe.each(testDatabaseKinds())('HL7 v2 intake over MLLP on %s', (kind) => {
     expect(detail.rows[0]!.peer).toMatch(/^127\.0\.0\.1:\d+$/);
   });
 
-  it('then processes it in the background (default processor: unmapped)', async () => {
+  it('then processes it in the background (the shipped ADT mapping writes it to the store)', async () => {
     const rows = await waitFor(async () => {
       const r = await inboxRows(db(), sql`control_id = 'C-1'`);
       return r[0]?.status !== 'received' && r;
     });
-    expect(rows[0]!.status).toBe('unmapped');
+    expect(rows[0]!.status).toBe('processed');
   });
 
   it('answers a re-send with the original ACK, stores it once and counts the duplicate', async () => {
@@ -67,7 +67,7 @@ describe.each(testDatabaseKinds())('HL7 v2 intake over MLLP on %s', (kind) => {
     const app = await client.send(adt('ENH-2', { acceptAck: 'NE', appAck: 'AL' }));
     expect(app.code).toBe('AA');
     const rows = await inboxRows(db(), sql`control_id = 'ENH-2'`);
-    expect(rows[0]!.status).toBe('unmapped');
+    expect(rows[0]!.status).toBe('processed');
   });
 
   it('keeps serving many concurrent connections', async () => {

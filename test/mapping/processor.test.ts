@@ -33,7 +33,8 @@ describe.each(testDatabaseKinds())('mapping processor on %s', (kind) => {
     const processor = createMappingProcessor({ store, registry, logger });
     process = (file) => {
       const m = fixture(file);
-      return processor.process(m, inboxFor(m));
+      // As the intake calls it: inside the transaction that marks the message processed.
+      return db.db.transaction().execute((trx) => processor.process(m, inboxFor(m), { db: trx }));
     };
   });
   afterAll(async () => {

@@ -14,7 +14,11 @@ export interface WorkerOptions extends ProcessingDeps {
   readonly batchSize?: number;
   /** Idle poll interval (default 250 ms); `wake()` starts a round at once. */
   readonly pollMs?: number;
-  /** How long a claim lasts before another worker may take the row (default 60 s). */
+  /**
+   * How long a claim lasts before another worker may take the row (default 15 s). A message maps
+   * in milliseconds; a long lease only delays a patient's queue after a crash or a database outage
+   * (the result is fenced by attempt number, so a late finisher cannot overwrite a newer claim).
+   */
   readonly leaseMs?: number;
   readonly dedupWindowDays: number;
   /** 0 keeps raw bodies forever. */
@@ -57,7 +61,7 @@ export function claimRows(db: AnyDb, limit: number, leaseMs: number): Promise<In
 export function createInboxWorker(options: WorkerOptions): InboxWorker {
   const { db, logger } = options;
   const batchSize = options.batchSize ?? 32;
-  const leaseMs = options.leaseMs ?? 60_000;
+  const leaseMs = options.leaseMs ?? 15_000;
   let running = false;
   let round: Promise<number> | undefined;
   let timer: NodeJS.Timeout | undefined;
