@@ -5,6 +5,7 @@ import { authCommands } from '../auth/index.js';
 import { outboundCommand } from '../outbound/index.js';
 import { createMappingCommands } from '../mapping/index.js';
 import { sendSample } from './send-sample.js';
+import { intakeCliCommands } from '../hl7v2/index.js';
 
 export interface CliCommand {
   readonly name: string;
@@ -66,4 +67,10 @@ const mappingCli = createMappingCommands({
   },
 });
 
-export const commands: CliCommand[] = [serve, migrate, ...authCli, sendSample, outboundCli, ...mappingCli];
+/** `replay` and `import` work on the inbox of the configured database. */
+const intakeCli = intakeCliCommands(async () => {
+  const runtime = await createRuntime({ config: loadConfig(), logger: createLogger({ level: 'warn' }) });
+  return { db: runtime.database.db, hl7v2: runtime.hl7v2, close: () => closeRuntime(runtime) };
+});
+
+export const commands: CliCommand[] = [serve, migrate, ...authCli, sendSample, outboundCli, ...mappingCli, ...intakeCli];

@@ -29,6 +29,8 @@ export {
   parseMessageFilter,
   inboxFlow,
   splitUpload,
+  intakeCliCommands,
+  type IntakeCliRuntime,
   INBOX_STATUSES,
   type Hl7v2Service,
   type Hl7v2ServiceOptions,

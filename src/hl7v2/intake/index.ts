@@ -8,3 +8,4 @@ export { createSenderDirectory, loadSenderDirectory, type SenderDirectory, type 
 export { searchMessages, getMessage, countMessages, replayMessages, parseMessageFilter, type MessageFilter, type MessageSummary, type MessageDetail } from './inbox-queries.js';
 export { inboxFlow, type InboxFlow } from './flow.js';
 export { splitUpload } from './batch-split.js';
+export { intakeCliCommands, type IntakeCliRuntime, type IntakeCliCommand } from './cli.js';
