@@ -1,5 +1,5 @@
 /** @module The list of CLI commands. Each room contributes its commands here. */
-import { loadConfig, createRuntime, closeRuntime, serveFromEnvironment } from '../server/index.js';
+import { loadConfig, createRuntime, closeRuntime, erasureHooks, serveFromEnvironment } from '../server/index.js';
 import { createLogger } from '../logging/index.js';
 import { authCommands } from '../auth/index.js';
 import { outboundCommand } from '../outbound/index.js';
@@ -42,7 +42,7 @@ const authCli = authCommands({
     const config = loadConfig();
     const logger = createLogger({ level: 'warn' });
     const runtime = await createRuntime({ config, logger });
-    return { database: runtime.database, store: runtime.store, logger, close: () => closeRuntime(runtime) };
+    return { database: runtime.database, store: runtime.store, logger, ...erasureHooks(runtime), close: () => closeRuntime(runtime) };
   },
 });
 

@@ -30,6 +30,8 @@ export {
   inboxFlow,
   splitUpload,
   intakeCliCommands,
+  purgePatientInbox,
+  type InboxErasureSubject,
   type IntakeCliRuntime,
   INBOX_STATUSES,
   type Hl7v2Service,

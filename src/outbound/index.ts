@@ -32,3 +32,4 @@ export { subscriptionRoutes, type SubscriptionRoutesOptions } from './subscripti
 export { SUBSCRIPTION_TOPICS, TOPIC_BASE, type SubscriptionTopicDef } from './subscriptions/topics.js';
 export { readSubscription, type SubscriptionSpec } from './subscriptions/subscription-model.js';
 export type { SubscriptionService } from './subscriptions/subscription-service.js';
+export { purgePatientOutbox, type OutboxErasureSubject } from './erasure.js';

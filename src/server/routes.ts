@@ -6,12 +6,12 @@ import { careplanRoutes } from '../careplans/index.js';
 import { outboundAdminRoutes, subscriptionRoutes } from '../outbound/index.js';
 import { DASHBOARD_PUBLIC_PATHS, dashboardRoutes, healthRoutes, metricsRoutes } from '../ops/index.js';
 import { mappingRoutes } from '../mapping/index.js';
-import type { Runtime } from './runtime.js';
+import { erasureHooks, type Runtime } from './runtime.js';
 
 export async function registerRooms(app: FastifyInstance, runtime: Runtime): Promise<void> {
   // First: auth's hooks must see every route registered after it (default deny).
   // `auth.policyFor` / `auth.onAccess` are what the fhir plugin takes (FhirRoutesOptions).
-  const auth = await installAuth(app, { runtime, store: runtime.store, extraPublicPaths: DASHBOARD_PUBLIC_PATHS });
+  const auth = await installAuth(app, { runtime, store: runtime.store, extraPublicPaths: DASHBOARD_PUBLIC_PATHS, ...erasureHooks(runtime) });
   await app.register(fhirRoutes, { prefix: '/fhir', store: runtime.store, policyFor: auth.policyFor, onAccess: auth.onAccess });
   // PlanDefinition/$apply: a more specific route than the FHIR plugin's wildcard.
   await app.register(careplanRoutes, { service: runtime.careplans, policyFor: auth.policyFor, onAccess: auth.onAccess });

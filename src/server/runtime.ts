@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { openDatabase, runMigrations, type Database, type Migration } from '../db/index.js';
 import type { Logger } from '../logging/index.js';
 import { createMetrics, type Metrics } from '../metrics/index.js';
-import { authMigrations, createConsentService } from '../auth/index.js';
+import { authMigrations, createConsentService, type ErasurePurger } from '../auth/index.js';
 import { createFhirStore, fhirMigrations, registerChangeFeedGauge, searchMigrations, type FhirStore } from '../fhir/index.js';
 import { careplanMigrations, createCareplanService, type CareplanService } from '../careplans/index.js';
-import { createHl7v2Service, hl7v2Migrations, type Hl7v2Service } from '../hl7v2/index.js';
-import { createOutboundService, outboundMigrations, type OutboundService } from '../outbound/index.js';
+import { createHl7v2Service, hl7v2Migrations, purgePatientInbox, type Hl7v2Service } from '../hl7v2/index.js';
+import { createOutboundService, outboundMigrations, purgePatientOutbox, type OutboundService } from '../outbound/index.js';
 import { createMappingProcessor, loadMappings, type MappingRegistry } from '../mapping/index.js';
 import type { Config } from './config.js';
 
@@ -93,4 +93,19 @@ export async function closeRuntime(runtime: Runtime): Promise<void> {
   for (const stop of [...runtime.stoppers].reverse()) await stop();
   runtime.stoppers.length = 0;
   await runtime.database.close();
+}
+
+/**
+ * What patient erasure must also remove outside the FHIR store: the patient's raw HL7 messages
+ * (by identifier key, and by the resources their processing produced) and outbound messages about them.
+ */
+export function erasureHooks(runtime: Runtime): { purgePatientMessages: (key: string) => Promise<number>; erasurePurgers: ErasurePurger[] } {
+  const db = runtime.database.db;
+  return {
+    purgePatientMessages: (key) => purgePatientInbox(db, { patientKeys: [key] }),
+    erasurePurgers: [
+      { name: 'hl7v2-inbox (by outcome)', purge: (s) => purgePatientInbox(db, { patientId: s.patientId, patientKeys: [] }) },
+      { name: 'outbox', purge: (s) => purgePatientOutbox(db, s) },
+    ],
+  };
 }

@@ -87,6 +87,33 @@ export function eraseSuite(server: () => TestServer): void {
     expect(await store.readOrUndefined('Encounter', babyEnc)).toBeDefined();
   });
 
+  it('erases a patient who arrived over HL7 v2: raw messages in the inbox go too', async () => {
+    const family = 'Wolkenfakename';
+    const mrn = 'MRN-HL7-ERASE-77';
+    const message = [
+      'MSH|^~\\&|ERASEHIS|GENHOSP|CAREBRIDGE|CB|20261101083000||ADT^A01^ADT_A01|ERASE-HL7-1|P|2.5.1',
+      'EVN|A01|20261101083000',
+      `PID|1||${mrn}^^^GENHOSP^MR||${family}^Ilse||19600101|F|||Erasestrasse 9^^Bern`,
+      'PV1|1|O|CLINIC1^^^GENHOSP||||||||||||||||EV-1^^^GENHOSP^VN',
+    ].join('\r');
+    const auth = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+    const ack = await fetch(`${s.httpUrl}/hl7v2`, { method: 'POST', headers: { ...auth, 'content-type': 'x-application/hl7-v2+er7' }, body: message });
+    expect(await ack.text()).toContain('MSA|AA|ERASE-HL7-1');
+    let patient: Patient | undefined;
+    for (let i = 0; i < 100 && !patient; i++) {
+      const bundle = await s.runtime.store.search('Patient', new URLSearchParams({ identifier: mrn }));
+      patient = bundle.entry?.[0]?.resource as Patient | undefined;
+      if (!patient) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(patient).toBeDefined();
+    expect(await tablesContaining(s.runtime.database.db, [family])).toContain(`hl7_inbox: ${family}`);
+    const res = await fetch(`${s.httpUrl}/fhir/Patient/${patient!.id}/$erase`, { method: 'POST', headers: auth });
+    expect(res.status).toBe(200);
+    expect(JSON.stringify(await res.json())).toMatch(/[1-9]\d* raw HL7 message/);
+    await authServicesOf(s.app)?.audit?.flush();
+    expect(await tablesContaining(s.runtime.database.db, [family, mrn, 'Erasestrasse'])).toEqual([]);
+  });
+
   it('answers 404 for an unknown patient', async () => {
     const res = await fetch(`${s.httpUrl}/fhir/Patient/nope-404/$erase`, { method: 'POST', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
     expect(res.status).toBe(404);

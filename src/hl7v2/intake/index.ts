@@ -9,3 +9,4 @@ export { searchMessages, getMessage, countMessages, replayMessages, parseMessage
 export { inboxFlow, type InboxFlow } from './flow.js';
 export { splitUpload } from './batch-split.js';
 export { intakeCliCommands, type IntakeCliRuntime, type IntakeCliCommand } from './cli.js';
+export { purgePatientInbox, type InboxErasureSubject } from './erasure.js';
