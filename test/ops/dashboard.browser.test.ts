@@ -80,4 +80,33 @@ describe.skipIf(!existsSync(CHROMIUM))('admin dashboard in headless Chromium', (
     expect(existsSync(`${ARTIFACTS}dashboard-message.png`)).toBe(true);
     await page.close();
   });
+
+  it('shows the flow, mapping preview, outbound and care views without errors', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${s.httpUrl}/admin`);
+    await page.fill('#token', TEST_ADMIN_TOKEN);
+    await page.click('#login-form button[type=submit]');
+    await page.waitForSelector('#tabs:not([hidden])');
+    // Flow: the message sent above is counted.
+    await expect.poll(async () => Number(await page.textContent('#flow-cards .card b'))).toBeGreaterThanOrEqual(1);
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-flow.png` });
+
+    await page.click('#tabs button[data-tab=preview]');
+    await page.fill('#preview-input', ['MSH|^~\\&|HIS|GENHOSP|CB|CB|20261101083000||ADT^A01^ADT_A01|PRE-1|P|2.5.1', 'PID|1||PRE-9^^^GENHOSP^MR||Preview^Pia||19900101|F'].join('\n'));
+    await page.click('#preview-form button[type=submit]');
+    await expect.poll(() => page.textContent('#preview-bundle')).toContain('"resourceType": "Bundle"');
+    expect(await page.textContent('#preview-explain')).toMatch(/Patient\.identifier.* ← .*\.yaml:\d+/);
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-preview.png` });
+
+    await page.click('#tabs button[data-tab=outbound]');
+    await page.waitForSelector('#out-table');
+    await page.click('#tabs button[data-tab=care]');
+    await expect.poll(() => page.textContent('#care-cards')).toContain('active care plans');
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-care.png` });
+    expect(await page.locator('section:not([hidden]) .error').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
 });

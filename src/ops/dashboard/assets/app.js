@@ -65,8 +65,14 @@ async function loadFlow() {
     el('div', { class: 'card' }, el('b', {}, flow.latency?.p50Ms != null ? `${flow.latency.p50Ms} ms` : '–'), 'processing p50'),
     el('div', { class: 'card' }, el('b', {}, flow.latency?.p99Ms != null ? `${flow.latency.p99Ms} ms` : '–'), 'processing p99'),
   );
-  drawChart($('#flow-chart'), flow.perMinute ?? []);
+  drawChart($('#flow-chart'), lastMinutes(flow.perMinute ?? [], 60));
   $('#flow-table tbody').replaceChildren(...(flow.bySenderType ?? []).map((r) => el('tr', {}, el('td', {}, r.sender), el('td', {}, r.type), el('td', {}, String(r.count)))));
+}
+// One bar per minute for the whole window, zeros included, oldest first.
+function lastMinutes(perMinute, minutes) {
+  const counts = new Map(perMinute.map((p) => [new Date(p.minute).getTime(), p.count]));
+  const now = Math.floor(Date.now() / 60000) * 60000;
+  return Array.from({ length: minutes }, (_, i) => { const t = now - (minutes - 1 - i) * 60000; return { minute: t, count: counts.get(t) ?? 0 }; });
 }
 function drawChart(canvas, points) {
   const ctx = canvas.getContext('2d');
@@ -142,7 +148,9 @@ $('#preview-form').addEventListener('submit', async (e) => {
   try {
     const out = await api('/admin/map/preview', { method: 'POST', body: JSON.stringify({ message: $('#preview-input').value, mapping: $('#preview-mapping').value || undefined, explain: true }) });
     $('#preview-bundle').textContent = JSON.stringify(out.bundle, null, 2);
-    $('#preview-explain').textContent = (out.explain ?? []).map((x) => (typeof x === 'string' ? x : `${x.target} ← ${x.rule ?? x.source ?? ''}`)).join('\n');
+    $('#preview-explain').textContent = (out.explain ?? [])
+      .map((x) => (typeof x === 'string' ? x : `${x.resource}.${x.path} ← ${x.from ? `${x.from} by ` : ''}${x.rule}`))
+      .join('\n');
   } catch (err) { $('#preview-bundle').textContent = err.message; }
 });
 
