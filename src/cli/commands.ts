@@ -5,6 +5,8 @@ import { authCommands } from '../auth/index.js';
 import { outboundCommand } from '../outbound/index.js';
 import { createMappingCommands } from '../mapping/index.js';
 import { sendSample } from './send-sample.js';
+import { exportPatient } from './export-patient.js';
+import { bench } from './bench.js';
 import { intakeCliCommands } from '../hl7v2/index.js';
 
 export interface CliCommand {
@@ -73,4 +75,4 @@ const intakeCli = intakeCliCommands(async () => {
   return { db: runtime.database.db, hl7v2: runtime.hl7v2, close: () => closeRuntime(runtime) };
 });
 
-export const commands: CliCommand[] = [serve, migrate, ...authCli, sendSample, outboundCli, ...mappingCli, ...intakeCli];
+export const commands: CliCommand[] = [serve, migrate, ...authCli, sendSample, outboundCli, ...mappingCli, ...intakeCli, exportPatient, bench];

@@ -12,6 +12,8 @@ export interface ServerProcess {
   readonly mllpPort?: number;
   /** Parsed JSON log lines so far. */
   readonly logs: Array<Record<string, unknown>>;
+  /** stdout lines that are not JSON (e.g. the first-start credentials). */
+  readonly plainOutput: string[];
   /** Resolves with the exit code (or signal name) when the process ends. */
   readonly exited: Promise<number | string>;
 }
@@ -26,6 +28,7 @@ export async function spawnServer(env: Record<string, string>, options: { readyT
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];
+  const plainOutput: string[] = [];
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
@@ -36,7 +39,8 @@ export async function spawnServer(env: Record<string, string>, options: { readyT
       try {
         entry = JSON.parse(line) as Record<string, unknown>;
       } catch {
-        return; // bootstrap credentials and other plain lines
+        plainOutput.push(line); // bootstrap credentials and other plain lines
+        return;
       }
       logs.push(entry);
       mkdirSync(LOG_DIR, { recursive: true });
@@ -58,6 +62,7 @@ export async function spawnServer(env: Record<string, string>, options: { readyT
     httpUrl: fhir.replace(/\/fhir$/, ''),
     mllpPort: typeof entry.mllpPort === 'number' ? entry.mllpPort : undefined,
     logs,
+    plainOutput,
     exited,
   };
 }
