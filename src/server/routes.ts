@@ -18,7 +18,20 @@ export async function registerRooms(app: FastifyInstance, runtime: Runtime): Pro
   await app.register(outboundAdminRoutes, { db: runtime.database.db, outbound: runtime.outbound });
   // Subscription/$status and $events: more specific than the FHIR plugin's wildcard.
   await app.register(subscriptionRoutes, { db: runtime.database.db, store: runtime.store, baseUrl: runtime.outbound.fhirBaseUrl, policyFor: auth.policyFor });
-  await app.register(healthRoutes, { runtime });
+  await app.register(healthRoutes, {
+    runtime,
+    checks: [
+      {
+        // Ready once a good mapping set serves; a refused reload keeps the last good set (and is reported).
+        name: 'mappings',
+        check: async () => {
+          const st = runtime.mappings.status();
+          const problems = st.errors.slice(0, 3).map((e) => `${e.file}:${e.line}: ${e.reason}`).join('; ');
+          return { ok: st.loadedAt !== undefined, detail: st.loadedAt ? (problems ? `serving the last good set; refused: ${problems}` : `${st.messageMaps.length} message maps`) : `not loaded: ${problems || 'no mapping set'}` };
+        },
+      },
+    ],
+  });
   await app.register(metricsRoutes, { metrics: runtime.metrics });
   await app.register(dashboardRoutes);
   await app.register(mappingRoutes, { registry: runtime.mappings });

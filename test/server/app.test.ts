@@ -13,7 +13,10 @@ describe.each(testDatabaseKinds())('server on %s', (kind) => {
     expect((await fetch(`${s.httpUrl}/healthz`)).status).toBe(200);
     const ready = await fetch(`${s.httpUrl}/readyz`);
     expect(ready.status).toBe(200);
-    expect(((await ready.json()) as { checks: Record<string, { ok: boolean }> }).checks.migrations?.ok).toBe(true);
+    const body = (await ready.json()) as { checks: Record<string, { ok: boolean; detail?: string }> };
+    expect(body.checks.migrations?.ok).toBe(true);
+    expect(body.checks.mappings?.ok).toBe(true);
+    expect(body.checks.mappings?.detail).toMatch(/\d+ message maps/);
   });
 
   it('answers an unknown route with a 404 OperationOutcome', async () => {
@@ -29,5 +32,21 @@ describe.each(testDatabaseKinds())('server on %s', (kind) => {
     const line = s.logs.find((l) => l.msg === 'request' && l.route === '/healthz');
     expect(line).toMatchObject({ method: 'GET', status: 200 });
     expect(typeof line?.durationMs).toBe('number');
+  });
+});
+
+describe('readiness without mappings', () => {
+  it('answers /readyz 503 naming the mappings check when no mapping set could be loaded', async () => {
+    const s = await startTestServer('pglite', { MAPPINGS_DIR: '/nonexistent/carebridge-mappings' });
+    try {
+      const res = await fetch(`${s.httpUrl}/readyz`);
+      expect(res.status).toBe(503);
+      const body = (await res.json()) as { checks: Record<string, { ok: boolean; detail?: string }> };
+      expect(body.checks.mappings).toMatchObject({ ok: false });
+      expect(body.checks.database?.ok).toBe(true);
+      expect((await fetch(`${s.httpUrl}/healthz`)).status).toBe(200);
+    } finally {
+      await s.stop();
+    }
   });
 });
