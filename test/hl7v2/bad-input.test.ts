@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, MllpClient } from '../../src/hl7v2/index.js';
 import { peekField } from '../../src/hl7v2/mllp/index.js';
 import { rawPeer } from '../../src/hl7v2/mllp/test-support.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/server.js';
 import { adt, msa } from './support.js';
 
 const CORPUS = '/work/shared/corpus/hl7v2';
@@ -46,6 +46,15 @@ describe('bad input over MLLP', () => {
     const ack = await answerTo('MSH|^^^^|HIS|NWH|CB|CB|20240101||ADT^A01|WD-1|P|2.5.1\r');
     expect(msa(ack, 1)).toBe('AR');
     expect(ack, ack).toMatch(/\rERR\|.*MSH\^1\^2/);
+    await stillServing();
+  });
+
+  it('a NUL byte in the header is answered and the message kept (PostgreSQL text cannot hold it)', async () => {
+    const ack = await answerTo(adt('NUL\u0000-1'));
+    expect(['AA', 'AE', 'AR']).toContain(msa(ack, 1));
+    const stored = await fetch(`${server.httpUrl}/admin/api/messages?controlId=${encodeURIComponent('NUL\uFFFD-1')}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+    const { items } = (await stored.json()) as { items: unknown[] };
+    expect(items).toHaveLength(1);
     await stillServing();
   });
 

@@ -45,6 +45,14 @@ export interface StoredRow {
   readonly status: InboxStatus;
 }
 
+/**
+ * PostgreSQL text cannot hold U+0000, and one such byte in a header field would fail the whole
+ * group-commit batch (every sender in it would get AR). The raw bytes keep the original.
+ */
+function pgText<T extends string | null | undefined>(value: T): T {
+  return (typeof value === 'string' && value.includes('\u0000') ? value.replace(/\u0000/g, '\uFFFD') : value) as T;
+}
+
 /** The dedup key for sender + MSH-10 (unit separator: cannot occur in HL7 text). */
 export function dedupKeyOf(sendingApplication: string, sendingFacility: string, controlId: string): string {
   return `${sendingApplication}\u001f${sendingFacility}\u001f${controlId}`;
@@ -58,28 +66,28 @@ export function createInboxWriter(db: AnyDb, options: { maxBatch?: number; maxIn
         .insertInto('hl7_inbox')
         .values(
           rows.map((r) => ({
-            transport: r.transport,
-            peer: r.peer,
-            sender: r.sender,
-            sending_application: r.sendingApplication,
-            sending_facility: r.sendingFacility,
-            receiving_application: r.receivingApplication,
-            receiving_facility: r.receivingFacility,
-            message_type: r.messageType,
-            trigger_event: r.triggerEvent,
-            control_id: r.controlId,
-            version: r.version,
-            message_datetime: r.messageDateTime,
-            patient_key: r.patientKey,
+            transport: pgText(r.transport),
+            peer: pgText(r.peer),
+            sender: pgText(r.sender),
+            sending_application: pgText(r.sendingApplication),
+            sending_facility: pgText(r.sendingFacility),
+            receiving_application: pgText(r.receivingApplication),
+            receiving_facility: pgText(r.receivingFacility),
+            message_type: pgText(r.messageType),
+            trigger_event: pgText(r.triggerEvent),
+            control_id: pgText(r.controlId),
+            version: pgText(r.version),
+            message_datetime: pgText(r.messageDateTime),
+            patient_key: pgText(r.patientKey),
             status: r.status,
-            ack_mode: r.ackMode,
-            accept_ack_type: r.acceptAckType,
-            app_ack_type: r.appAckType,
-            ack_code: r.ackCode,
-            ack: r.ack,
-            error_code: r.errorCode,
-            error: r.error,
-            dedup_key: r.dedupKey,
+            ack_mode: pgText(r.ackMode),
+            accept_ack_type: pgText(r.acceptAckType),
+            app_ack_type: pgText(r.appAckType),
+            ack_code: pgText(r.ackCode),
+            ack: pgText(r.ack),
+            error_code: pgText(r.errorCode),
+            error: pgText(r.error),
+            dedup_key: pgText(r.dedupKey),
             raw: r.raw,
             raw_bytes: r.raw.byteLength,
             lease_until: r.leaseMs > 0 ? sql<Date>`now() + make_interval(secs => ${r.leaseMs / 1000})` : null,
