@@ -5,6 +5,8 @@
  */
 import type { Appointment, Encounter, Flag, PaymentNotice } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { MllpClient } from '../../src/hl7v2/index.js';
 import { verifySignature } from '../../src/outbound/index.js';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/server.js';
 import { startHttpReceiver, type HttpReceiver } from './helpers/http-receiver.js';
@@ -47,6 +49,25 @@ describe('CRM webhook (environment-enabled rule)', () => {
     expect(ev.data.resourceType).toBe('PaymentNotice');
     expect(req.headers['idempotency-key']).toBe(`payment-posted:PaymentNotice/${resource.id}/_history/1`);
     expect(ev.id).toBe(req.headers['idempotency-key']);
+  });
+
+  it('a payment posted by a DFT^P03 over MLLP reaches the CRM, signed', async () => {
+    const start = receiver.accepted.length;
+    const dft = readFileSync(new URL('../../fixtures/hl7/dft-p03.hl7', import.meta.url), 'utf8').replace('P03-0001', 'P03-CRM-1');
+    const client = new MllpClient({ host: '127.0.0.1', port: server.mllpPort!, timeoutMs: 10_000 });
+    try {
+      expect((await client.send(dft)).code).toBe('AA');
+    } finally {
+      await client.close();
+    }
+    let payment: CloudEvent | undefined;
+    for (let i = 0; i < 200 && !payment; i++) {
+      payment = events().slice(start).find((e) => e.type === 'org.carebridge.payment.posted');
+      if (!payment) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(payment?.data.resourceType).toBe('PaymentNotice');
+    const req = receiver.accepted.slice(start).find((r) => (JSON.parse(r.body) as CloudEvent).type === 'org.carebridge.payment.posted')!;
+    expect(verifySignature(SECRET, req.body, req.headers['x-carebridge-signature'] as string, Math.floor(Date.now() / 1000))).toBe(true);
   });
 
   it('sends admission and discharge in order, and nothing for an update that changes no status', async () => {
