@@ -5,12 +5,17 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { CarebridgeError, normalizeError, toOperationOutcome } from '../errors/index.js';
-import { parseMessage } from '../hl7v2/index.js';
+import type { AnyDb } from '../db/index.js';
+import { getMessage, parseMessage } from '../hl7v2/index.js';
 import { formatUnmapped } from './compile/unmapped.js';
 import type { MappableMessage } from './hl7-shape.js';
 import type { MappingRegistry } from './registry.js';
 
-export interface MappingRoutesOptions { readonly registry: MappingRegistry }
+export interface MappingRoutesOptions {
+  readonly registry: MappingRegistry;
+  /** The inbox database, for the per-message unmapped-data report. */
+  readonly db?: AnyDb;
+}
 
 const PREVIEW_BODY = {
   type: 'object',
@@ -45,4 +50,18 @@ export async function mappingRoutes(app: FastifyInstance, o: MappingRoutesOption
     }
   });
   app.get('/admin/api/mappings', async () => o.registry.status());
+  // Populated v2 fields and segments of one stored message that no rule read (positions only, no values).
+  if (o.db) {
+    const db = o.db;
+    app.get<{ Params: { id: string } }>('/admin/api/messages/:id/unmapped', async (request) => {
+      const stored = await getMessage(db, request.params.id);
+      if (stored.raw === null) return { id: stored.id, unmapped: [], note: 'raw body purged by retention' };
+      const set = o.registry.current();
+      const message = parseMessage(stored.raw) as unknown as MappableMessage;
+      const h = message.header;
+      if (!set.mappingFor(h.messageType, h.triggerEvent)) return { id: stored.id, unmapped: [], note: `no mapping for ${h.messageType}^${h.triggerEvent}` };
+      const result = set.mapMessage(message);
+      return { id: stored.id, mappingId: result.mappingId, unmapped: result.unmapped.map((u) => ({ ...u, path: formatUnmapped(u) })) };
+    });
+  }
 }

@@ -34,7 +34,12 @@ export async function registerRooms(app: FastifyInstance, runtime: Runtime): Pro
   });
   await app.register(metricsRoutes, { metrics: runtime.metrics });
   await app.register(dashboardRoutes);
-  await app.register(mappingRoutes, { registry: runtime.mappings });
+  await app.register(mappingRoutes, { registry: runtime.mappings, db: runtime.database.db });
   await app.register(runtime.hl7v2.httpRoutes, runtime.hl7v2.httpRoutesOptions);
-  await app.register(runtime.hl7v2.adminRoutes, runtime.hl7v2.adminRoutesOptions);
+  await app.register(runtime.hl7v2.adminRoutes, {
+    ...runtime.hl7v2.adminRoutesOptions,
+    // Revealing a message's patient data is an access of its own in the audit trail.
+    onReveal: (request, inboxId) =>
+      auth.onAccess({ interaction: 'admin', id: `inbox/${inboxId}`, query: 'reveal=true', status: 200, clientId: request.principal?.clientId, ip: request.ip }),
+  });
 }

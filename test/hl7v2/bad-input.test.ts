@@ -5,8 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeFrame, MllpClient } from '../../src/hl7v2/index.js';
-import { peekField } from '../../src/hl7v2/mllp/index.js';
+import { encodeFrame, MllpClient, parseMessage } from '../../src/hl7v2/index.js';
 import { rawPeer } from '../../src/hl7v2/mllp/test-support.js';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/server.js';
 import { adt, msa } from './support.js';
@@ -119,14 +118,25 @@ describe('bad input over MLLP', () => {
     const counts: Record<string, number> = {};
     let next = 0;
     const total = 10_000;
+    // Mutations are drawn up front so that case k is the same input on every run.
+    const inputs = Array.from({ length: total }, (_, k) => mutate(corpus[k % corpus.length]!, k));
+    // The intake's own reading of MSH-15 (its parser re-attaches a segment broken by a stray line
+    // break); a message it cannot parse always gets an answer.
+    const acceptAckOf = (input: Buffer): string => {
+      try {
+        return parseMessage(input).header.acceptAckType;
+      } catch {
+        return '';
+      }
+    };
     await Promise.all(Array.from({ length: 64 }, async () => {
       while (next < total) {
         const k = next++;
         const acks: string[] = [];
-        const input = mutate(corpus[k % corpus.length]!, k);
+        const input = inputs[k]!;
         await server.runtime.hl7v2.intake.receive(input, { transport: 'file' }, (a) => acks.push(a));
         // Enhanced mode lets the sender ask for no commit ACK (MSH-15 NE, or ER/SU depending on the outcome).
-        const mayBeSilent = ['NE', 'ER', 'SU'].includes(peekField(input.toString('latin1'), 'MSH', 15) ?? '');
+        const mayBeSilent = ['NE', 'ER', 'SU'].includes(acceptAckOf(input));
         if (acks.length > 1 || (acks.length === 0 && !mayBeSilent)) throw new Error(`k=${k}: ${acks.length} answers to ${JSON.stringify(input.subarray(0, 300).toString('latin1'))}`);
         if (acks.length === 0) {
           counts.silent = (counts.silent ?? 0) + 1;

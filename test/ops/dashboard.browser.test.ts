@@ -28,6 +28,7 @@ describe.skipIf(!existsSync(CHROMIUM))('admin dashboard in headless Chromium', (
         'EVN|A01|20261101083000',
         'PID|1||DASH-1^^^GENHOSP^MR||Dashboard^Dora||19800101|F',
         'PV1|1|O|CLINIC1^^^GENHOSP||||||||||||||||DV-1^^^GENHOSP^VN',
+        'ZPI|1|custom-flag',
       ].join('\r'),
     );
     await client.close();
@@ -61,6 +62,8 @@ describe.skipIf(!existsSync(CHROMIUM))('admin dashboard in headless Chromium', (
     await row.waitFor();
     await row.click();
     await page.waitForSelector('#msg-detail:not([hidden])');
+    // The unmapped-data report names the Z-segment no rule reads.
+    await expect.poll(() => page.textContent('#msg-unmapped')).toContain('ZPI');
     // Patient data stays masked until the viewer asks.
     expect(await page.textContent('#msg-segments')).not.toContain('Dashboard');
     await page.click('#reveal');

@@ -117,6 +117,10 @@ async function openMessage(id, reveal = false) {
   $('#msg-ack').textContent = (m.ack ?? '').replace(/\r/g, '\n');
   $('#msg-resources').replaceChildren(...(m.resources ?? []).map((r) => el('li', {}, `${r.resourceType}/${r.id}`)));
   $('#msg-unmapped').replaceChildren(...(m.unmapped ?? []).map((u) => el('li', {}, typeof u === 'string' ? u : `${u.path}${u.reason ? ` — ${u.reason}` : ''}`)));
+  api(`/admin/api/messages/${encodeURIComponent(id)}/unmapped`).then(
+    (r) => $('#msg-unmapped').replaceChildren(...(r.unmapped.length ? r.unmapped.map((u) => el('li', {}, `${u.path} — ${u.reason}`)) : [el('li', {}, r.note ?? 'every populated field was read by a rule')])),
+    () => undefined,
+  );
   $('#reveal').disabled = !m.masked;
 }
 function renderSegments(raw) {
