@@ -1,27 +1,11 @@
 /**
- * @module Shapes shared inside the auth room. `FhirInteraction`, `AccessPolicy` and `AccessEvent`
- * follow CONTRACTS §3 (defined by the fhir room); they are restated structurally here so auth
- * does not depend on the fhir room's internals and both stay assignable to each other.
+ * @module Shapes shared inside the auth room. The access policy and access event are the fhir
+ * room's (CONTRACTS §3): auth implements them, the fhir handlers consult them.
  */
 import type { Bundle, Resource } from 'fhir/r4.js';
+import type { AccessPolicy } from '../fhir/index.js';
 
-export type FhirInteraction = 'read' | 'vread' | 'search' | 'history' | 'create' | 'update' | 'delete' | 'operation';
-
-export interface AccessPolicy {
-  clientId?: string;
-  isAdmin: boolean;
-  can(interaction: FhirInteraction, resourceType: string, resource?: Resource): boolean;
-}
-
-export interface AccessEvent {
-  interaction: FhirInteraction | 'export' | 'erase' | 'login' | 'admin';
-  resourceType?: string;
-  id?: string;
-  query?: string;
-  status: number;
-  clientId?: string;
-  ip?: string;
-}
+export type { AccessEvent, AccessPolicy, FhirInteraction } from '../fhir/index.js';
 
 /** Who is calling: resolved once per request by the onRequest hook. */
 export interface Principal {
