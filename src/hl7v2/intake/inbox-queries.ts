@@ -1,10 +1,10 @@
 /**
  * @module Finding inbox messages (admin API, CLI) and putting them back in the queue (replay).
  */
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { AnyDb } from '../../db/index.js';
 import { CarebridgeError } from '../../errors/index.js';
-import { INBOX_STATUSES, inboxDb, type InboxStatus } from './schema.js';
+import { INBOX_STATUSES, inboxDb, type Hl7InboxTable, type InboxStatus } from './schema.js';
 
 export interface MessageFilter {
   readonly controlId?: string;
@@ -95,7 +95,12 @@ export async function searchMessages(db: AnyDb, f: MessageFilter): Promise<Messa
     .orderBy('id', 'desc')
     .limit(f.limit ?? 100)
     .execute();
-  return rows.map((r) => ({
+  return rows.map(messageSummaryOf);
+}
+
+/** The list shape of one inbox row (the admin API's `items`). */
+function messageSummaryOf(r: Pick<Selectable<Hl7InboxTable>, 'id' | 'control_id' | 'sender' | 'message_type' | 'trigger_event' | 'status' | 'duplicates' | 'ack_code' | 'error' | 'received_at'>): MessageSummary {
+  return {
     id: String(r.id),
     controlId: r.control_id,
     sender: r.sender,
@@ -105,7 +110,7 @@ export async function searchMessages(db: AnyDb, f: MessageFilter): Promise<Messa
     ackCode: r.ack_code,
     error: r.error,
     receivedAt: new Date(r.received_at).toISOString(),
-  }));
+  };
 }
 
 export async function countMessages(db: AnyDb, f: MessageFilter): Promise<number> {
@@ -124,15 +129,7 @@ export async function getMessage(db: AnyDb, id: string): Promise<MessageDetail> 
   if (!r) throw new CarebridgeError('CB_ERR_NOT_FOUND', `No inbox message ${id}`);
   const outcome = (typeof r.outcome === 'string' ? JSON.parse(r.outcome) : r.outcome) as { resources?: MessageDetail['resources']; reason?: string } | null;
   return {
-    id: String(r.id),
-    controlId: r.control_id,
-    sender: r.sender,
-    type: r.trigger_event ? `${r.message_type}^${r.trigger_event}` : r.message_type,
-    status: r.status,
-    duplicates: r.duplicates,
-    ackCode: r.ack_code,
-    error: r.error,
-    receivedAt: new Date(r.received_at).toISOString(),
+    ...messageSummaryOf(r),
     transport: r.transport,
     peer: r.peer,
     receiver: `${r.receiving_application}|${r.receiving_facility}`,
