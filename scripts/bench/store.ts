@@ -1,21 +1,36 @@
 /**
  * Store benchmark (fhir-store): against real PostgreSQL,
- *  - load: N Patients (100,000; quick 2,000) written as transaction Bundles of 100 through the store,
- *  - p50/p99 latency over HTTP (the real server, auth off) of create, read, update, search by
- *    identifier and search by family name at that size (one client, sequential),
- *  - mixed CRUD throughput over HTTP with concurrent clients (40% read, 20% create, 20% update,
- *    20% search by identifier).
- * The load client runs in the same process as the server, so on 2 cores it competes for CPU; the
- * figures are therefore a lower bound of what the server alone does.
+ *  - load: N Patients (100,000; quick 2,000) written as transaction Bundles of 100 through the store
+ *    (in this process, no HTTP),
+ *  - p50/p99 latency over HTTP of create, read, update, search by identifier and search by family
+ *    name at that size (one client, sequential),
+ *  - mixed CRUD throughput over HTTP with 16 concurrent clients (40% read, 20% create, 20% update,
+ *    20% search by identifier), with p50/p99 per operation from the same run.
+ * The server is carebridge itself (`node --import tsx src/main.ts`) in its own process, as deployed:
+ * auth on (an API key with system/Patient.cruds, so every request is authenticated and audited —
+ * one AuditEvent per request, written by the batched audit writer), logs at info, background
+ * workers off, rate limit off (it would cap one client at 100 req/s). The load clients share one
+ * keep-alive agent and run in this process; a warm-up phase (JIT, prepared plans, pool, validator
+ * compilation) runs before anything is measured. STORE_BENCH_PROFILE=dir runs the server with
+ * `--cpu-prof --cpu-prof-dir=dir`.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Agent, request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import type { Bundle, Patient } from 'fhir/r4.js';
+import { createClientRepository } from '../../src/auth/index.js';
+import { openDatabase, runMigrations } from '../../src/db/index.js';
 import { createFhirStore } from '../../src/fhir/index.js';
 import { createLogger } from '../../src/logging/index.js';
-import { openDatabase, runMigrations } from '../../src/db/index.js';
-import { allMigrations, loadConfig, startServer } from '../../src/server/index.js';
+import { allMigrations } from '../../src/server/index.js';
 import { percentile, type BenchOptions, type BenchResult } from './types.js';
 
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const FAMILIES = ['Smith', 'Jones', 'Garcia', 'Müller', 'Rossi', 'Dubois', 'Nowak', 'Silva', 'Kim', 'Okafor'];
+const CLIENTS = 16;
+/** Server pool: enough for 16 clients plus the audit writer's flush transaction. */
+const POOL_SIZE = process.env.STORE_BENCH_POOL ?? '20';
 
 function patient(i: number): Patient {
   return {
@@ -27,10 +42,12 @@ function patient(i: number): Patient {
   };
 }
 
-async function load(databaseUrl: string, total: number): Promise<number> {
+/** Loads `total` Patients through the store's transaction path; returns patients/s and an API key. */
+async function load(databaseUrl: string, total: number): Promise<{ rate: number; apiKey: string }> {
   const database = await openDatabase({ url: databaseUrl, poolSize: 4 });
   await runMigrations(database.db, allMigrations());
   const store = createFhirStore({ db: database.db, logger: createLogger({ level: 'silent' }) });
+  const { apiKey } = await createClientRepository(database.db).create({ name: 'store bench', scopes: 'system/Patient.cruds', apiKey: true });
   const started = performance.now();
   try {
     // Two bundles in flight keep the database busy while the next one is validated and built.
@@ -45,92 +62,204 @@ async function load(databaseUrl: string, total: number): Promise<number> {
       }
     };
     await Promise.all(Array.from({ length: lanes }, lane));
+    return { rate: total / ((performance.now() - started) / 1000), apiKey: apiKey! };
   } finally {
     await database.close();
   }
-  return total / ((performance.now() - started) / 1000);
 }
 
-async function timed(n: number, fn: (i: number) => Promise<Response>): Promise<number[]> {
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function spawnServer(env: Record<string, string>): Promise<ChildProcess> {
+  const profileDir = process.env.STORE_BENCH_PROFILE;
+  const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', 'src/main.ts'];
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (b: Buffer) => (err = (err + b.toString('utf8')).slice(-4000)));
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    const onData = (b: Buffer) => {
+      out += b.toString('utf8');
+      // Only the ready line matters; afterwards stdout is drained so the child never blocks on it.
+      if (/carebridge ready/.test(out)) {
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        resolve();
+      }
+      out = out.slice(-4000);
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`carebridge server exited ${code}: ${err}`)));
+  });
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Process CPU time (user + system) in seconds, from /proc (Linux). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s)
+}
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+type Client = (method: string, path: string, body?: unknown) => Promise<Answer>;
+
+function httpClient(port: number, apiKey: string): { call: Client; close(): void } {
+  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS * 2, maxFreeSockets: CLIENTS * 2 });
+  const authorization = `Bearer ${apiKey}`;
+  const call: Client = (method, path, body) =>
+    new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const headers: Record<string, string> = { authorization, accept: 'application/fhir+json' };
+      if (payload !== undefined) {
+        headers['content-type'] = 'application/fhir+json';
+        headers['content-length'] = String(Buffer.byteLength(payload));
+      }
+      const req = httpRequest({ host: '127.0.0.1', port, method, path: `/fhir${path}`, agent, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+  return { call, close: () => agent.destroy() };
+}
+
+async function timed(n: number, fn: (i: number) => Promise<Answer>): Promise<number[]> {
   const ms: number[] = [];
   for (let i = 0; i < n; i++) {
     const t = performance.now();
     const res = await fn(i);
-    await res.arrayBuffer();
     if (res.status >= 300) throw new Error(`bench request failed with ${res.status}`);
     ms.push(performance.now() - t);
   }
   return ms;
 }
 
-export async function run(opts: BenchOptions): Promise<BenchResult[]> {
-  const total = opts.quick ? 2_000 : 100_000;
-  const samples = opts.quick ? 50 : 500;
-  const mixedSeconds = opts.quick ? 3 : 20;
-  const clients = 16;
-  const loadRate = await load(opts.databaseUrl, total);
+const OPS = ['read', 'create', 'update', 'search by identifier'] as const;
+type Op = (typeof OPS)[number];
 
-  const config = loadConfig({
-    DATABASE_URL: opts.databaseUrl, PORT: '0', HOST: '127.0.0.1', MLLP_PORT: '0', LOG_LEVEL: 'silent',
-    CAREBRIDGE_AUTH: 'off-i-understand-this-exposes-patient-data', RATE_LIMIT_PER_MINUTE: '0', DATABASE_POOL_SIZE: '20',
-    CAREBRIDGE_ADMIN_TOKEN: 'bench-admin-token-0123456789abcdef',
-  });
-  const server = await startServer(config, createLogger({ level: 'silent' }));
-  const base = `${server.httpUrl}/fhir`;
-  const json = { 'content-type': 'application/fhir+json' };
-  const rnd = (i: number) => (i * 7919) % total;
-  const results: BenchResult[] = [{ name: `load ${total.toLocaleString('en')} Patients (bundles of 100)`, value: Math.round(loadRate), unit: 'patients/s' }];
-  try {
-    const created: Patient[] = [];
-    const create = await timed(samples, async (i) => {
-      const res = await fetch(`${base}/Patient`, { method: 'POST', headers: json, body: JSON.stringify(patient(total + i)) });
-      created.push((await res.clone().json()) as Patient);
-      return res;
-    });
-    const read = await timed(samples, (i) => fetch(`${base}/Patient/${created[i % created.length]!.id}`));
-    const update = await timed(samples, (i) => {
-      const p = created[i % created.length]!;
-      return fetch(`${base}/Patient/${p.id}`, { method: 'PUT', headers: json, body: JSON.stringify({ ...p, meta: undefined, active: i % 2 === 0 }) });
-    });
-    const byIdentifier = await timed(samples, (i) => fetch(`${base}/Patient?identifier=urn:bench:mrn|MRN${rnd(i)}`));
-    const byName = await timed(samples, (i) => fetch(`${base}/Patient?family=${FAMILIES[i % FAMILIES.length]}${Math.floor(rnd(i) / 10)}`));
-    for (const [name, values, target] of [
-      ['create', create, undefined], ['read', read, undefined], ['update', update, undefined],
-      ['search by identifier', byIdentifier, '≤ 5 ms median, ≤ 25 ms p99'], ['search by name', byName, undefined],
-    ] as const) {
-      results.push({ name: `${name} p50 @${total.toLocaleString('en')}`, value: round(percentile(values, 50)), unit: 'ms', ...(target ? { target } : {}) });
-      results.push({ name: `${name} p99 @${total.toLocaleString('en')}`, value: round(percentile(values, 99)), unit: 'ms' });
-    }
-    results.push({ name: `mixed CRUD, ${clients} HTTP clients`, value: Math.round(await mixed(base, created, total, clients, mixedSeconds)), unit: 'req/s', target: '≥ 1,500 req/s' });
-  } finally {
-    await server.stop();
-  }
-  return results;
+interface MixedRun {
+  rate: number;
+  requests: number;
+  seconds: number;
+  latencies: Record<Op, number[]>;
 }
 
-async function mixed(base: string, created: Patient[], total: number, clients: number, seconds: number): Promise<number> {
-  const json = { 'content-type': 'application/fhir+json' };
+async function mixed(call: Client, created: Patient[], total: number, seconds: number, offset: number): Promise<MixedRun> {
   const until = performance.now() + seconds * 1000;
+  const latencies: Record<Op, number[]> = { read: [], create: [], update: [], 'search by identifier': [] };
   let done = 0;
   let failures = 0;
   const client = async (c: number) => {
-    for (let i = c; performance.now() < until; i += clients) {
+    for (let i = offset + c; performance.now() < until; i += CLIENTS) {
       const p = created[i % created.length]!;
-      const op = i % 5;
+      const k = i % 5;
+      const op: Op = k <= 1 ? 'read' : k === 2 ? 'create' : k === 3 ? 'update' : 'search by identifier';
+      const t = performance.now();
       const res =
-        op <= 1 ? await fetch(`${base}/Patient/${p.id}`)
-        : op === 2 ? await fetch(`${base}/Patient`, { method: 'POST', headers: json, body: JSON.stringify(patient(total * 2 + i)) })
-        : op === 3 ? await fetch(`${base}/Patient/${p.id}`, { method: 'PUT', headers: json, body: JSON.stringify({ ...p, meta: undefined, gender: i % 2 ? 'male' : 'female', active: i % 3 === 0 }) })
-        : await fetch(`${base}/Patient?identifier=urn:bench:mrn|MRN${(i * 7919) % total}`);
-      await res.arrayBuffer();
+        op === 'read' ? await call('GET', `/Patient/${p.id}`)
+        : op === 'create' ? await call('POST', '/Patient', patient(total * 2 + i))
+        : op === 'update' ? await call('PUT', `/Patient/${p.id}`, { ...p, meta: undefined, gender: i % 2 ? 'male' : 'female', active: i % 3 === 0 })
+        : await call('GET', `/Patient?identifier=urn:bench:mrn|MRN${(i * 7919) % total}`);
+      latencies[op].push(performance.now() - t);
       if (res.status >= 300) failures += 1;
       done += 1;
     }
   };
   const started = performance.now();
-  await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
+  await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)));
+  const elapsed = (performance.now() - started) / 1000;
   if (failures) throw new Error(`${failures} mixed requests failed`);
-  return done / ((performance.now() - started) / 1000);
+  return { rate: done / elapsed, requests: done, seconds: elapsed, latencies };
+}
+
+export async function run(opts: BenchOptions): Promise<BenchResult[]> {
+  const total = opts.quick ? 2_000 : 100_000;
+  const samples = opts.quick ? 200 : 500;
+  const mixedSeconds = opts.quick ? 5 : 20;
+  const warmSeconds = opts.quick ? 3 : 5;
+  const { rate: loadRate, apiKey } = await load(opts.databaseUrl, total);
+  const size = total.toLocaleString('en');
+  const results: BenchResult[] = [{ name: `load ${size} Patients (bundles of 100)`, value: Math.round(loadRate), unit: 'patients/s' }];
+
+  const port = await freePort();
+  const child = await spawnServer({
+    DATABASE_URL: opts.databaseUrl, PORT: String(port), HOST: '127.0.0.1', MLLP_PORT: String(await freePort()),
+    WORKERS: 'off', LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: '0', DATABASE_POOL_SIZE: POOL_SIZE,
+    CAREBRIDGE_ADMIN_TOKEN: 'bench-admin-token-0123456789abcdef',
+  });
+  const { call, close } = httpClient(port, apiKey);
+  try {
+    const rnd = (i: number) => (i * 7919) % total;
+    // Warm-up, not measured: patients to read and update, then a short mixed run.
+    const created: Patient[] = [];
+    for (let i = 0; i < 100; i++) {
+      const res = await call('POST', '/Patient', patient(total + i));
+      if (res.status !== 201) throw new Error(`bench create failed with ${res.status}: ${res.body.slice(0, 300)}`);
+      created.push(JSON.parse(res.body) as Patient);
+    }
+    await mixed(call, created, total, warmSeconds, 1_000_000);
+
+    const create = await timed(samples, async (i) => {
+      const res = await call('POST', '/Patient', patient(total + 100 + i));
+      if (res.status < 300) created.push(JSON.parse(res.body) as Patient);
+      return res;
+    });
+    const read = await timed(samples, (i) => call('GET', `/Patient/${created[i % created.length]!.id}`));
+    const update = await timed(samples, (i) => {
+      const p = created[i % created.length]!;
+      return call('PUT', `/Patient/${p.id}`, { ...p, meta: undefined, active: i % 2 === 0 });
+    });
+    const byIdentifier = await timed(samples, (i) => call('GET', `/Patient?identifier=urn:bench:mrn|MRN${rnd(i)}`));
+    const byName = await timed(samples, (i) => call('GET', `/Patient?family=${encodeURIComponent(`${FAMILIES[i % FAMILIES.length]}${Math.floor(rnd(i) / 10)}`)}`));
+    for (const [name, values, target] of [
+      ['create', create, undefined], ['read', read, undefined], ['update', update, undefined],
+      ['search by identifier', byIdentifier, '≤ 5 ms median, ≤ 25 ms p99'], ['search by name', byName, undefined],
+    ] as const) {
+      results.push({ name: `${name} p50 @${size}`, value: round(percentile(values, 50)), unit: 'ms', ...(target ? { target } : {}) });
+      results.push({ name: `${name} p99 @${size}`, value: round(percentile(values, 99)), unit: 'ms' });
+    }
+
+    const cpuBefore = await cpuSeconds(child.pid!);
+    const m = await mixed(call, created, total, mixedSeconds, 0);
+    const serverCpu = (await cpuSeconds(child.pid!)) - cpuBefore;
+    results.push({ name: `mixed CRUD, ${CLIENTS} HTTP clients`, value: Math.round(m.rate), unit: 'req/s', target: '≥ 1,500 req/s' });
+    for (const op of OPS) {
+      results.push({ name: `mixed ${op} p50`, value: round(percentile(m.latencies[op], 50)), unit: 'ms' });
+      results.push({ name: `mixed ${op} p99`, value: round(percentile(m.latencies[op], 99)), unit: 'ms' });
+    }
+    results.push({ name: 'mixed: server process CPU per request', value: round((serverCpu * 1000) / m.requests), unit: 'ms' });
+    results.push({ name: 'mixed: server process CPU use', value: Math.round((serverCpu / m.seconds) * 100), unit: '% of one core' });
+  } finally {
+    close();
+    await stop(child);
+  }
+  return results;
 }
 
 function round(ms: number): number {
