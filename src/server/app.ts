@@ -2,9 +2,11 @@
  * @module The fastify application: error → OperationOutcome in one place, request logs without
  * bodies, and each room registered as its own plugin.
  */
+import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { normalizeError, toOperationOutcome, CarebridgeError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
+import type { Config } from './config.js';
 import type { Runtime } from './runtime.js';
 import { registerRooms } from './routes.js';
 
@@ -22,8 +24,25 @@ export interface AppOptions {
 
 const FHIR_JSON = ['application/fhir+json', 'application/json+fhir'];
 
+/**
+ * TLS on the HTTP port. With a client CA the certificate is asked for but not demanded at the
+ * handshake: FHIR and admin callers authenticate with tokens, while POST /hl7v2 (which has no token)
+ * refuses a request without a certificate the CA signed.
+ */
+function httpsOptions(tls: Config['http']['tls']): { https?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean } } {
+  if (!tls) return {};
+  return {
+    https: {
+      cert: readFileSync(tls.certFile),
+      key: readFileSync(tls.keyFile),
+      ...(tls.caFile ? { ca: readFileSync(tls.caFile), requestCert: true, rejectUnauthorized: false } : {}),
+    },
+  };
+}
+
 export async function buildApp({ runtime, logger }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
+    ...httpsOptions(runtime.config.http.tls),
     loggerInstance: logger as FastifyBaseLogger,
     // Fastify's own request lines carry the URL (query strings can hold identifiers); ours below do not.
     logController: new LogController({ disableRequestLogging: true }),

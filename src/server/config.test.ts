@@ -36,4 +36,11 @@ describe('loadConfig', () => {
   it('requires the CRM webhook URL and secret together', () => {
     expect(() => loadConfig({ CRM_WEBHOOK_URL: 'http://127.0.0.1:1/x' })).toThrow(/CRM_WEBHOOK_SECRET/);
   });
+
+  it('requires TLS certificate and key together, and a client CA only with them', () => {
+    expect(() => loadConfig({ HTTP_TLS_CERT: '/c.pem' })).toThrow(/^invalid environment variable HTTP_TLS_KEY/);
+    expect(() => loadConfig({ HTTP_TLS_CA: '/ca.pem' })).toThrow(/^invalid environment variable HTTP_TLS_CA/);
+    expect(() => loadConfig({ MLLP_TLS_CA: '/ca.pem' })).toThrow(/^invalid environment variable MLLP_TLS_CA/);
+    expect(loadConfig({ HTTP_TLS_CERT: '/c.pem', HTTP_TLS_KEY: '/k.pem', HTTP_TLS_CA: '/ca.pem' }).http.tls).toEqual({ certFile: '/c.pem', keyFile: '/k.pem', caFile: '/ca.pem' });
+  });
 });

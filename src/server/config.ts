@@ -21,6 +21,9 @@ const ENV_SCHEMA = {
     MLLP_TLS_CERT: { type: 'string', minLength: 1 },
     MLLP_TLS_KEY: { type: 'string', minLength: 1 },
     MLLP_TLS_CA: { type: 'string', minLength: 1, description: 'client CA: set = mutual TLS' },
+    HTTP_TLS_CERT: { type: 'string', minLength: 1 },
+    HTTP_TLS_KEY: { type: 'string', minLength: 1 },
+    HTTP_TLS_CA: { type: 'string', minLength: 1, description: 'client CA: set = POST /hl7v2 needs a client certificate it signed' },
     HL7_SENDERS_FILE: { type: 'string', minLength: 1 },
     HL7_MAX_ATTEMPTS: { type: 'integer', minimum: 1, default: 5 },
     HL7_RETRY_BACKOFF_MS: { type: 'integer', minimum: 1, default: 1000 },
@@ -47,7 +50,10 @@ const ENV_SCHEMA = {
 } as const;
 
 export interface Config {
-  readonly http: { readonly port: number; readonly host: string; readonly bodyLimit: number; readonly rateLimitPerMinute: number; readonly publicBaseUrl?: string };
+  readonly http: {
+    readonly port: number; readonly host: string; readonly bodyLimit: number; readonly rateLimitPerMinute: number; readonly publicBaseUrl?: string;
+    readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string };
+  };
   readonly mllp: {
     readonly port: number; readonly host: string; readonly maxFrameBytes: number; readonly idleTimeoutMs: number; readonly frameTimeoutMs: number;
     readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string };
@@ -87,6 +93,15 @@ export function loadConfig(env: Env = process.env): Config {
   if ((str('MLLP_TLS_CERT') === undefined) !== (str('MLLP_TLS_KEY') === undefined)) {
     throw new CarebridgeError('CB_ERR_CONFIG', 'invalid environment variable MLLP_TLS_KEY: MLLP_TLS_CERT and MLLP_TLS_KEY must be set together');
   }
+  if ((str('HTTP_TLS_CERT') === undefined) !== (str('HTTP_TLS_KEY') === undefined)) {
+    throw new CarebridgeError('CB_ERR_CONFIG', 'invalid environment variable HTTP_TLS_KEY: HTTP_TLS_CERT and HTTP_TLS_KEY must be set together');
+  }
+  if (str('HTTP_TLS_CA') !== undefined && str('HTTP_TLS_CERT') === undefined) {
+    throw new CarebridgeError('CB_ERR_CONFIG', 'invalid environment variable HTTP_TLS_CA: needs HTTP_TLS_CERT and HTTP_TLS_KEY (client certificates are checked only over TLS)');
+  }
+  if (str('MLLP_TLS_CA') !== undefined && str('MLLP_TLS_CERT') === undefined) {
+    throw new CarebridgeError('CB_ERR_CONFIG', 'invalid environment variable MLLP_TLS_CA: needs MLLP_TLS_CERT and MLLP_TLS_KEY (client certificates are checked only over TLS)');
+  }
   if ((str('CRM_WEBHOOK_URL') === undefined) !== (str('CRM_WEBHOOK_SECRET') === undefined)) {
     throw new CarebridgeError('CB_ERR_CONFIG', 'invalid environment variable CRM_WEBHOOK_SECRET: CRM_WEBHOOK_URL and CRM_WEBHOOK_SECRET must be set together');
   }
@@ -99,7 +114,10 @@ export function loadConfig(env: Env = process.env): Config {
     throw new CarebridgeError('CB_ERR_CONFIG', `invalid environment variable CAREPLAN_DEFAULT_TIMEZONE=${JSON.stringify(str('CAREPLAN_DEFAULT_TIMEZONE'))}: not an IANA time zone`);
   }
   return {
-    http: { port: num('PORT'), host: str('HOST')!, bodyLimit: num('BODY_LIMIT_BYTES'), rateLimitPerMinute: num('RATE_LIMIT_PER_MINUTE'), publicBaseUrl: str('PUBLIC_BASE_URL') },
+    http: {
+      port: num('PORT'), host: str('HOST')!, bodyLimit: num('BODY_LIMIT_BYTES'), rateLimitPerMinute: num('RATE_LIMIT_PER_MINUTE'), publicBaseUrl: str('PUBLIC_BASE_URL'),
+      tls: str('HTTP_TLS_CERT') ? { certFile: str('HTTP_TLS_CERT')!, keyFile: str('HTTP_TLS_KEY')!, caFile: str('HTTP_TLS_CA') } : undefined,
+    },
     mllp: {
       port: num('MLLP_PORT'), host: str('MLLP_HOST') ?? str('HOST')!, maxFrameBytes: num('MLLP_MAX_FRAME_BYTES'), idleTimeoutMs: num('MLLP_IDLE_TIMEOUT_MS'), frameTimeoutMs: num('MLLP_FRAME_TIMEOUT_MS'),
       tls: str('MLLP_TLS_CERT') ? { certFile: str('MLLP_TLS_CERT')!, keyFile: str('MLLP_TLS_KEY')!, caFile: str('MLLP_TLS_CA') } : undefined,

@@ -35,7 +35,7 @@ export async function registerRooms(app: FastifyInstance, runtime: Runtime): Pro
   await app.register(metricsRoutes, { metrics: runtime.metrics });
   await app.register(dashboardRoutes);
   await app.register(mappingRoutes, { registry: runtime.mappings, db: runtime.database.db });
-  await app.register(runtime.hl7v2.httpRoutes, runtime.hl7v2.httpRoutesOptions);
+  await app.register(runtime.hl7v2.httpRoutes, { ...runtime.hl7v2.httpRoutesOptions, requireClientCertificate: Boolean(runtime.config.http.tls?.caFile) });
   await app.register(runtime.hl7v2.adminRoutes, {
     ...runtime.hl7v2.adminRoutesOptions,
     // Revealing a message's patient data is an access of its own in the audit trail.

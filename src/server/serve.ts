@@ -46,7 +46,7 @@ export async function startServer(config: Config, logger: Logger, options: Start
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const shownHost = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
-  const httpUrl = `http://${shownHost}:${port}`;
+  const httpUrl = `${config.http.tls ? 'https' : 'http'}://${shownHost}:${port}`;
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {

@@ -2,6 +2,7 @@
  * @module `POST /hl7v2`: HL7 v2 over HTTP (`x-application/hl7-v2+er7` or `text/plain`), the ACK as
  * the response body. A batch (FHS/BHS) gets a batch ACK: one ACK per message inside BHS … BTS.
  */
+import type { TLSSocket } from 'node:tls';
 import type { FastifyPluginAsync } from 'fastify';
 import { CarebridgeError } from '../../errors/index.js';
 import { splitUpload } from './batch-split.js';
@@ -11,11 +12,13 @@ import type { SenderDirectory } from './senders.js';
 export interface Hl7HttpRoutesOptions {
   readonly intake: Intake;
   readonly senders: SenderDirectory;
+  /** Over TLS with a client CA: a request without a certificate that CA signed is refused. */
+  readonly requireClientCertificate?: boolean;
 }
 
 const CONTENT_TYPES = ['x-application/hl7-v2+er7', 'application/hl7-v2', 'application/hl7-v2+er7', 'text/plain'];
 
-export const hl7HttpRoutes: FastifyPluginAsync<Hl7HttpRoutesOptions> = async (app, { intake, senders }) => {
+export const hl7HttpRoutes: FastifyPluginAsync<Hl7HttpRoutesOptions> = async (app, { intake, senders, requireClientCertificate }) => {
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(CONTENT_TYPES, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
@@ -24,6 +27,10 @@ export const hl7HttpRoutes: FastifyPluginAsync<Hl7HttpRoutesOptions> = async (ap
     if (!senders.allowsPeer(address)) {
       request.log.warn({ peer: address }, 'hl7v2 post from a peer outside the allowlist refused');
       throw new CarebridgeError('CB_ERR_AUTH_SENDER_NOT_ALLOWED', 'This address may not send HL7 v2 messages');
+    }
+    if (requireClientCertificate && !(request.raw.socket as TLSSocket).authorized) {
+      request.log.warn({ peer: address, reason: (request.raw.socket as TLSSocket).authorizationError?.toString() }, 'hl7v2 post without a trusted client certificate refused');
+      throw new CarebridgeError('CB_ERR_AUTH_SENDER_NOT_ALLOWED', 'POST /hl7v2 needs a client certificate signed by the configured CA');
     }
     const body = request.body;
     if (!Buffer.isBuffer(body) || body.length === 0) {
