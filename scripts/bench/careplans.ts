@@ -85,6 +85,7 @@ export async function sweepAll(url: string, plansDir: string, clock: Clock = sys
   const scheduler = createScheduler({
     db: database.db, store: store as unknown as CareplanStore, registry, logger, clock, batchSize: 400, concurrency: 6, writers: 4,
     mayContact: (p, purpose, ch, at) => consent.mayContact(p, purpose, ch, at),
+    mayContactMany: (queries, at) => consent.mayContactMany(queries, at),
   });
   try {
     let total = 0;
@@ -119,7 +120,8 @@ function worker(url: string, plansDir: string): Promise<{ handled: number }> {
 }
 
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
-  const n = opts.quick ? 5_000 : 100_000;
+  // CB_CAREPLANS_BENCH_N picks another size (e.g. 20000) for iteration between quick and full.
+  const n = Number(process.env.CB_CAREPLANS_BENCH_N) || (opts.quick ? 5_000 : 100_000);
   const database = await openDatabase({ url: opts.databaseUrl, poolSize: 4 });
   await runMigrations(database.db, careplanBenchMigrations());
   const store = createFhirStore({ db: database.db, logger });

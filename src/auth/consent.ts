@@ -23,8 +23,19 @@ export interface ContactDecision {
   readonly consentId?: string;
 }
 
+export interface ContactQuery {
+  readonly patientRef: string;
+  readonly purpose: string;
+  readonly channel: string;
+}
+
 export interface ConsentService {
   mayContact(patientRef: string, purpose: string, channel: string, at?: Date): Promise<ContactDecision>;
+  /**
+   * The same decisions for many questions at one moment, reading the Consents of all their patients
+   * with one search per few hundred patients (the care-plan scheduler asks for a whole batch).
+   */
+  mayContactMany(queries: readonly ContactQuery[], at?: Date): Promise<ContactDecision[]>;
 }
 
 export interface ConsentServiceOptions {
@@ -32,15 +43,40 @@ export interface ConsentServiceOptions {
   readonly defaultDecision?: 'permit' | 'deny';
 }
 
+/** Patients per Consent search in `mayContactMany`, and the page size it asks for. */
+const PATIENTS_PER_SEARCH = 500;
+const MANY_PAGE = 5000;
+
+const patientRefOf = (patientRef: string) => (patientRef.includes('/') ? patientRef : `Patient/${patientRef}`);
+
 export function createConsentService({ store, defaultDecision = 'deny' }: ConsentServiceOptions): ConsentService {
+  const consentsOf = async (ref: string): Promise<Consent[]> => {
+    const bundle = await store.search('Consent', new URLSearchParams({ patient: ref, _count: '1000' }));
+    return (bundle.entry ?? [])
+      .map((e) => e.resource)
+      .filter((r): r is Consent => r?.resourceType === 'Consent' && r.patient?.reference === ref);
+  };
   return {
     async mayContact(patientRef, purpose, channel, at = new Date()) {
-      const ref = patientRef.includes('/') ? patientRef : `Patient/${patientRef}`;
-      const bundle = await store.search('Consent', new URLSearchParams({ patient: ref, _count: '1000' }));
-      const consents = (bundle.entry ?? [])
-        .map((e) => e.resource)
-        .filter((r): r is Consent => r?.resourceType === 'Consent' && r.patient?.reference === ref);
-      return decide(consents, { purpose, channel, at }, defaultDecision);
+      return decide(await consentsOf(patientRefOf(patientRef)), { purpose, channel, at }, defaultDecision);
+    },
+    async mayContactMany(queries, at = new Date()) {
+      const refs = [...new Set(queries.map((q) => patientRefOf(q.patientRef)))];
+      const byPatient = new Map<string, Consent[]>(refs.map((r) => [r, []]));
+      for (let i = 0; i < refs.length; i += PATIENTS_PER_SEARCH) {
+        const part = refs.slice(i, i + PATIENTS_PER_SEARCH);
+        const bundle = await store.search('Consent', new URLSearchParams({ patient: part.join(','), _count: String(MANY_PAGE) }), { maxCount: MANY_PAGE });
+        if (bundle.link?.some((l) => l.relation === 'next')) {
+          // More Consents than one page holds: ask patient by patient, as mayContact does.
+          for (const ref of part) byPatient.set(ref, await consentsOf(ref));
+          continue;
+        }
+        for (const e of bundle.entry ?? []) {
+          const r = e.resource;
+          if (r?.resourceType === 'Consent' && r.patient?.reference) byPatient.get(r.patient.reference)?.push(r);
+        }
+      }
+      return queries.map((q) => decide(byPatient.get(patientRefOf(q.patientRef)) ?? [], { purpose: q.purpose, channel: q.channel, at }, defaultDecision));
     },
   };
 }

@@ -7,7 +7,7 @@ export { authMigrations } from './migrations.js';
 export { installAuth, policyForRequest, authServicesOf, PUBLIC_PATHS, type AuthServices, type InstallAuthOptions, type RegisteredRoute } from './install.js';
 export { createAuditWriter, storeAuditSink, type AuditWriter, type AuditSink } from './audit-writer.js';
 export { toAuditEvent } from './audit-event.js';
-export { createConsentService, mayContact, type ConsentService, type ContactDecision } from './consent.js';
+export { createConsentService, mayContact, type ConsentService, type ContactDecision, type ContactQuery } from './consent.js';
 export { createClientRepository, type ClientRepository, type AuthClient, type CreatedClient } from './clients.js';
 export { policyFromScopes, allowAllPolicy } from './policy.js';
 export { parseScope, parseScopes, ADMIN_SCOPE, HL7V2_SCOPE } from './scopes.js';

@@ -16,7 +16,7 @@ import { applyPlan } from './plan-apply.js';
 import { isCurrent, toPlanDefinition } from './plan-definition-resource.js';
 import { loadPlanRegistry, type PlanRegistry } from './plan-registry.js';
 import { careplanTables } from './schedule-table.js';
-import { CAREPLAN_SOURCE, type CareplanStore, type ConsumeChangeFeed, type MayContact } from './store-port.js';
+import { CAREPLAN_SOURCE, type CareplanStore, type ConsumeChangeFeed, type MayContact, type MayContactMany } from './store-port.js';
 import { startCareplanWorkers, type CareplanWorkers } from './workers.js';
 
 export interface CareplanServiceOptions {
@@ -29,6 +29,8 @@ export interface CareplanServiceOptions {
   readonly defaultTimeZone: string;
   readonly cron: string;
   readonly mayContact: MayContact;
+  /** Batch consent (the consent service's mayContactMany): one search per sweep batch instead of one per patient. */
+  readonly mayContactMany?: MayContactMany;
   readonly clock?: Clock;
   readonly watch?: boolean;
 }
@@ -76,6 +78,7 @@ export async function createCareplanService(o: CareplanServiceOptions): Promise<
         storeFor: (trx) => createFhirStore({ db: trx, logger: o.logger, metrics: o.metrics }) as unknown as CareplanStore,
         consumeChangeFeed: consumeChangeFeed as unknown as ConsumeChangeFeed,
         mayContact: o.mayContact,
+        mayContactMany: o.mayContactMany,
         registry,
         logger: o.logger,
         clock,

@@ -6,7 +6,7 @@
 import type { Communication, HumanName, Patient, Task } from 'fhir/r4.js';
 import { parseOffsetMs } from './clock.js';
 import { chooseContact } from './contact-choice.js';
-import { CODE_SYSTEM, EXT_ACTIVITY_KEY, EXT_CHANNEL, communicationId, staffTaskId } from './ids.js';
+import { ACTIVITY_IDENTIFIER_SYSTEM, CODE_SYSTEM, EXT_ACTIVITY_KEY, EXT_CHANNEL, communicationId, staffTaskId } from './ids.js';
 import { formatLocal, nextAllowedTime } from './local-time.js';
 import type { Channel } from './plan-schema.js';
 import type { ActivityDefinition, CarePlanDefinition } from './plan-types.js';
@@ -18,6 +18,9 @@ export type DispatchDecision =
   | { readonly kind: 'defer'; readonly until: Date; readonly reason: string }
   | { readonly kind: 'communication'; readonly communication: Communication; readonly status: 'sent' | 'not-done'; readonly reason?: string }
   | { readonly kind: 'task'; readonly task: Task; readonly reason: string };
+
+/** What a decision is made from (everything but consent). */
+export type DispatchFacts = Omit<DispatchInput, 'consent'>;
 
 export interface DispatchInput {
   readonly row: CareplanActivityRow;
@@ -40,7 +43,7 @@ function displayName(names: HumanName[] | undefined, language: string): { name: 
   return { name, family, given };
 }
 
-function templateValues(input: DispatchInput, language: string, timeZone: string): TemplateValues {
+function templateValues(input: DispatchFacts, language: string, timeZone: string): TemplateValues {
   const anchor = new Date(input.row.due_at.getTime() - parseOffsetMs(input.activity.offset));
   const n = displayName(input.patient?.name, language);
   return {
@@ -54,11 +57,12 @@ function templateValues(input: DispatchInput, language: string, timeZone: string
   };
 }
 
-export function staffCallTask(input: DispatchInput, reason: string): Task {
+export function staffCallTask(input: DispatchFacts, reason: string): Task {
   const { row, activity, now } = input;
   return {
     resourceType: 'Task',
     id: row.kind === 'call' ? row.request_id : staffTaskId(row.id),
+    identifier: [{ system: ACTIVITY_IDENTIFIER_SYSTEM, value: row.id }],
     extension: [{ url: EXT_ACTIVITY_KEY, valueString: activity.id }],
     basedOn: [{ reference: `CarePlan/${row.careplan_id}` }, ...(row.kind === 'call' ? [] : [{ reference: `${row.request_type}/${row.request_id}` }])],
     status: 'ready',
@@ -74,7 +78,16 @@ export function staffCallTask(input: DispatchInput, reason: string): Task {
   };
 }
 
-export async function decideDispatch(input: DispatchInput): Promise<DispatchDecision> {
+/**
+ * What a due activity becomes, up to the consent question: a final decision, or — when a message
+ * would go out — the channel to ask consent for and how the answer finishes the decision. Split
+ * this way so the scheduler can ask consent for a whole batch at once.
+ */
+export type DispatchStep =
+  | DispatchDecision
+  | { readonly kind: 'ask-consent'; readonly channel: Channel; readonly finish: (consent: ContactDecision) => DispatchDecision };
+
+export function dispatchStep(input: DispatchFacts): DispatchStep {
   const { row, plan, activity, patient, now } = input;
   if (activity.kind === 'call') return { kind: 'task', task: staffCallTask(input, 'scheduled call is due'), reason: 'call task due' };
   const choice = chooseContact(patient, plan, now);
@@ -88,6 +101,7 @@ export async function decideDispatch(input: DispatchInput): Promise<DispatchDeci
   const base: Communication = {
     resourceType: 'Communication',
     id: communicationId(row.id),
+    identifier: [{ system: ACTIVITY_IDENTIFIER_SYSTEM, value: row.id }],
     extension: [{ url: EXT_ACTIVITY_KEY, valueString: activity.id }, ...(choice.channel ? [{ url: EXT_CHANNEL, valueCode: choice.channel }] : [])],
     basedOn: [{ reference: `${row.request_type}/${row.request_id}` }, { reference: `CarePlan/${row.careplan_id}` }],
     status: 'in-progress',
@@ -103,9 +117,19 @@ export async function decideDispatch(input: DispatchInput): Promise<DispatchDeci
     ...(template ? { language: template.language } : {}),
   } as Communication;
   if (!choice.channel) return notDone(base, 'no-contact-channel', choice.reason ?? 'no contact channel');
-  const consent = await input.consent(choice.channel);
-  if (!consent.allowed) return notDone(base, 'consent-denied', `contact not permitted: ${consent.reason}`);
-  return { kind: 'communication', status: 'sent', communication: { ...base, sent: now.toISOString() } };
+  return {
+    kind: 'ask-consent',
+    channel: choice.channel,
+    finish: (consent) =>
+      consent.allowed
+        ? { kind: 'communication', status: 'sent', communication: { ...base, sent: now.toISOString() } }
+        : notDone(base, 'consent-denied', `contact not permitted: ${consent.reason}`),
+  };
+}
+
+export async function decideDispatch(input: DispatchInput): Promise<DispatchDecision> {
+  const step = dispatchStep(input);
+  return step.kind === 'ask-consent' ? step.finish(await input.consent(step.channel)) : step;
 }
 
 function notDone(base: Communication, code: string, reason: string): DispatchDecision {

@@ -18,8 +18,15 @@ export function activityId(careplanId: string, activityKey: string): string {
   return id.length <= 60 ? id : `${careplanId}-${hash(activityKey, 12)}`;
 }
 
+/**
+ * Suggested ids of what the scheduler writes. The sweep creates them with a server-assigned id (a
+ * plain create is far cheaper for the store than update-as-create), so the lasting key is the
+ * `identifier` (ACTIVITY_IDENTIFIER_SYSTEM | activity row id) and the row's `result_ref`.
+ */
 export const communicationId = (activityRowId: string) => `${activityRowId}-msg`;
 export const staffTaskId = (activityRowId: string) => `${activityRowId}-call`;
+/** Identifier system of the Communication / staff Task written for a `careplan_activity` row. */
+export const ACTIVITY_IDENTIFIER_SYSTEM = 'urn:carebridge:careplan-activity';
 export const triageTaskId = (replyType: string, replyId: string) => `tr-${hash(`${replyType}/${replyId}`)}`;
 export const triageFlagId = (replyType: string, replyId: string) => `fl-${hash(`${replyType}/${replyId}`)}`;
 

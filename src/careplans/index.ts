@@ -10,7 +10,7 @@ export { planChanges, type PlannerDeps } from './planner.js';
 export { createScheduler, claimDue, type Scheduler, type SchedulerDeps, type SweepReport } from './scheduler.js';
 export { startCareplanWorkers, runPlanner, tickBookkeeping, PLANNER_CONSUMER, type CareplanWorkers, type CareplanWorkerDeps } from './workers.js';
 export { classifyReply, replyContent } from './triage-classify.js';
-export type { CareplanStore, ChangeEntry, ConsumeChangeFeed, MayContact, ContactDecision } from './store-port.js';
+export type { CareplanStore, ChangeEntry, ConsumeChangeFeed, MayContact, MayContactMany, ContactDecision, ContactQuery } from './store-port.js';
 export { createCareplanService, type CareplanService, type CareplanServiceOptions } from './careplan-service.js';
 export { careplanRoutes, planDefinitionApply, type CareplanRoutesOptions } from './plan-definition-apply.js';
 export { toPlanDefinition } from './plan-definition-resource.js';

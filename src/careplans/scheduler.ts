@@ -1,30 +1,37 @@
 /**
  * @module The sweep: claims due activities with FOR UPDATE SKIP LOCKED (any number of processes
- * share the work), decides each outside any transaction (consent is asked through the store, and
- * PGlite has one connection), then writes the outcome and closes the row in one transaction that
+ * share the work), decides them outside any transaction (consent is asked through the store, and
+ * PGlite has one connection), then writes the outcomes and closes the rows in one transaction that
  * re-checks the claim — so an activity is sent exactly once even if a claim expired meanwhile.
+ *
+ * Everything is done per batch, not per activity: one claim statement, one Patient search and one
+ * consent question for the batch, one release statement for the deferred rows, and per write chunk
+ * one transaction Bundle (plain creates, which the store writes with one statement) between the
+ * row-closing and result-recording statements.
  */
-import type { CommunicationRequest, Patient } from 'fhir/r4.js';
+import type { Bundle, BundleEntry, CommunicationRequest, FhirResource, Patient, Resource } from 'fhir/r4.js';
 import { randomUUID } from 'node:crypto';
 import { sql, type AnyDb } from '../db/index.js';
 import type { Logger } from '../logging/index.js';
 import type { Clock } from './clock.js';
-import { decideDispatch, type DispatchDecision } from './dispatch.js';
+import { dispatchStep, type DispatchDecision, type DispatchStep } from './dispatch.js';
 import type { PlanRegistry } from './plan-registry.js';
-import { careplanTables, type ActivityState, type CareplanActivityRow } from './schedule-table.js';
-import { CAREPLAN_SOURCE, type CareplanStore, type ContactDecision, type MayContact } from './store-port.js';
+import type { ActivityState, CareplanActivityRow } from './schedule-table.js';
+import { CAREPLAN_SOURCE, type CareplanStore, type ContactDecision, type ContactQuery, type MayContact, type MayContactMany } from './store-port.js';
 
 export interface SchedulerDeps {
   readonly db: AnyDb;
   readonly store: CareplanStore;
   readonly registry: PlanRegistry;
   readonly mayContact: MayContact;
+  /** Consent for a whole batch with few searches (the consent service's `mayContactMany`); without it, `mayContact` per patient. */
+  readonly mayContactMany?: MayContactMany;
   readonly logger: Logger;
   readonly clock: Clock;
   /** Identifies this process in claims (default: a random id per scheduler). */
   readonly instanceId?: string;
   readonly batchSize?: number;
-  /** Activities decided at once within a batch. */
+  /** Consent questions asked at once when only `mayContact` is given. */
   readonly concurrency?: number;
   /** Write transactions run in parallel per batch (default 4; keep below the pool size). */
   readonly writers?: number;
@@ -65,6 +72,48 @@ export async function claimDue(db: AnyDb, instanceId: string, now: Date, limit: 
 }
 
 type Outcome = 'sent' | 'notDone' | 'tasks' | 'deferred' | 'lost' | 'failed';
+type Decided = { row: CareplanActivityRow; decision: Exclude<DispatchDecision, { kind: 'defer' }>; now: Date };
+type Release = { row: CareplanActivityRow; until: Date; reason: string };
+
+/** Ids per search when reading a batch's Patients / CommunicationRequests by `_id`. */
+const IDS_PER_SEARCH = 500;
+
+const stateOf = (d: Decided): ActivityState => (d.decision.kind === 'task' ? 'task-created' : d.decision.status);
+
+/**
+ * The Bundle entry that stores an outcome. New resources are plain creates (the store writes all of a
+ * bundle's creates with one statement); a planned call Task already exists and is updated.
+ */
+function outcomeEntry(d: Decided): BundleEntry {
+  const resource: FhirResource = d.decision.kind === 'task' ? d.decision.task : d.decision.communication;
+  if (d.decision.kind === 'task' && d.row.kind === 'call') {
+    return { resource, request: { method: 'PUT', url: `Task/${resource.id}` } };
+  }
+  const { id: _suggested, ...fresh } = resource;
+  return { resource: fresh as FhirResource, request: { method: 'POST', url: resource.resourceType } };
+}
+
+/** `Type/id` of a transaction-response entry (`location` is `Type/id/_history/n`). */
+function writtenRef(entry: BundleEntry | undefined): string | null {
+  const location = entry?.response?.location;
+  if (!location) return null;
+  const [type, id] = location.split('/');
+  return type && id ? `${type}/${id}` : null;
+}
+
+/** Reads resources of one type by id with one search per IDS_PER_SEARCH ids. */
+async function readMany<T extends Resource>(store: CareplanStore, type: string, ids: readonly string[]): Promise<Map<string, T>> {
+  const out = new Map<string, T>();
+  for (let i = 0; i < ids.length; i += IDS_PER_SEARCH) {
+    const part = ids.slice(i, i + IDS_PER_SEARCH);
+    const bundle = await store.search(type, new URLSearchParams({ _id: part.join(','), _count: String(part.length) }), { maxCount: part.length });
+    for (const e of bundle.entry ?? []) {
+      const r = e.resource as T | undefined;
+      if (r?.resourceType === type && r.id) out.set(r.id, r);
+    }
+  }
+  return out;
+}
 
 export function createScheduler(deps: SchedulerDeps) {
   const instanceId = deps.instanceId ?? `sched-${randomUUID()}`;
@@ -72,22 +121,19 @@ export function createScheduler(deps: SchedulerDeps) {
   const concurrency = deps.concurrency ?? 8;
   const leaseMs = deps.leaseMs ?? 5 * 60_000;
   const writers = deps.writers ?? 4;
-  const table = careplanTables(deps.db);
 
-  /** Returns the claim to the pool at a later run time (quiet hours). */
-  async function release(row: CareplanActivityRow, runAt: Date, reason: string | null): Promise<boolean> {
-    const r = await table
-      .updateTable('careplan_activity')
-      .set({ status: 'pending', run_at: runAt, claimed_by: null, claim_expires_at: null, reason, updated_at: deps.clock.now() })
-      .where('id', '=', row.id).where('status', '=', 'claimed').where('claimed_by', '=', instanceId)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+  /** Returns claims to the pool at a later run time (quiet hours, plan not loaded); one statement. Returns the ids still ours. */
+  async function release(items: readonly Release[], now: Date): Promise<Set<string>> {
+    if (!items.length) return new Set();
+    const values = items.map((r) => sql`(${r.row.id}, ${r.until}::timestamptz, ${r.reason}::text)`);
+    const { rows } = await sql<{ id: string }>`
+      update careplan_activity a
+         set status = 'pending', run_at = v.run_at, claimed_by = null, claim_expires_at = null, reason = v.reason, updated_at = ${now}
+        from (values ${sql.join(values)}) as v(id, run_at, reason)
+       where a.id = v.id and a.status = 'claimed' and a.claimed_by = ${instanceId}
+      returning a.id`.execute(deps.db);
+    return new Set(rows.map((r) => r.id));
   }
-
-  type Decided = { row: CareplanActivityRow; decision: Exclude<DispatchDecision, { kind: 'defer' }>; now: Date };
-
-  const stateOf = (d: Decided): ActivityState => (d.decision.kind === 'task' ? 'task-created' : d.decision.status);
-  const resultRefOf = (d: Decided) => (d.decision.kind === 'task' ? `Task/${d.decision.task.id}` : `Communication/${d.decision.communication.id}`);
 
   /**
    * Closes the rows first (one statement, re-checking our claim): that locks them, so a revoke or a
@@ -95,24 +141,31 @@ export function createScheduler(deps: SchedulerDeps) {
    * Returns the ids we still owned.
    */
   async function closeRows(trx: AnyDb, chunk: readonly Decided[]): Promise<Set<string>> {
-    const values = chunk.map((d) => sql`(${d.row.id}, ${stateOf(d)}, ${resultRefOf(d)}, ${d.decision.reason ?? null}::text, ${d.now}::timestamptz)`);
+    const values = chunk.map((d) => sql`(${d.row.id}, ${stateOf(d)}, ${d.decision.reason ?? null}::text, ${d.now}::timestamptz)`);
     const { rows } = await sql<{ id: string }>`
       update careplan_activity a
-         set status = v.status, result_ref = v.result_ref, reason = v.reason, done_at = v.done_at,
+         set status = v.status, reason = v.reason, done_at = v.done_at,
              claimed_by = null, claim_expires_at = null, updated_at = v.done_at
-        from (values ${sql.join(values)}) as v(id, status, result_ref, reason, done_at)
+        from (values ${sql.join(values)}) as v(id, status, reason, done_at)
        where a.id = v.id and a.status = 'claimed' and a.claimed_by = ${instanceId}
       returning a.id`.execute(trx);
     return new Set(rows.map((r) => r.id));
   }
 
-  async function writeOutcome(store: CareplanStore, d: Decided): Promise<void> {
-    if (d.decision.kind === 'task') await store.update(d.decision.task, write);
-    else await store.update(d.decision.communication, write);
-    if (d.row.kind !== 'call' && d.row.request_type === 'CommunicationRequest') {
-      const request = await store.readOrUndefined<CommunicationRequest>('CommunicationRequest', d.row.request_id);
-      if (request?.status === 'active') await store.update({ ...request, status: 'completed' }, write);
-    }
+  /** The outcomes of the rows we still own, and their requests marked completed, as ONE transaction Bundle; then the rows' result refs. */
+  async function writeOutcomes(store: CareplanStore, trx: AnyDb, mine: readonly Decided[]): Promise<void> {
+    const requestIds = mine.filter((d) => d.row.kind !== 'call' && d.row.request_type === 'CommunicationRequest').map((d) => d.row.request_id);
+    const requests = requestIds.length ? await readMany<CommunicationRequest>(store, 'CommunicationRequest', [...new Set(requestIds)]) : new Map<string, CommunicationRequest>();
+    const completed = [...requests.values()].filter((r) => r.status === 'active').map((r): BundleEntry => ({
+      resource: { ...r, status: 'completed' }, request: { method: 'PUT', url: `CommunicationRequest/${r.id}` },
+    }));
+    const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: [...mine.map(outcomeEntry), ...completed] };
+    const response = await store.transaction(bundle, write);
+    const refs = mine.map((d, i) => sql`(${d.row.id}, ${writtenRef(response.entry?.[i])}::text)`);
+    await sql`
+      update careplan_activity a set result_ref = v.result_ref
+        from (values ${sql.join(refs)}) as v(id, result_ref)
+       where a.id = v.id`.execute(trx);
   }
 
   /** Writes one chunk in ONE transaction; if that fails, each activity alone (one bad one cannot hold back the rest). */
@@ -120,7 +173,8 @@ export function createScheduler(deps: SchedulerDeps) {
     const inTrx = (part: Decided[]) =>
       deps.store.inTransaction(async (store, trx) => {
         const owned = await closeRows(trx, part);
-        for (const d of part) if (owned.has(d.row.id)) await writeOutcome(store, d);
+        const mine = part.filter((d) => owned.has(d.row.id));
+        if (mine.length) await writeOutcomes(store, trx, mine);
         return owned;
       });
     try {
@@ -142,68 +196,101 @@ export function createScheduler(deps: SchedulerDeps) {
   /** A batch's outcomes, written by up to `writers` transactions in parallel (one commit per chunk). */
   async function finishAll(decided: Decided[]): Promise<Map<string, boolean>> {
     const done = new Map<string, boolean>();
+    if (!decided.length) return done;
     const chunks = Math.max(1, Math.min(writers, Math.ceil(decided.length / 25)));
     const size = Math.ceil(decided.length / chunks);
     await Promise.all(Array.from({ length: chunks }, (_v, i) => finishChunk(decided.slice(i * size, (i + 1) * size), done)));
     return done;
   }
 
-  type Cache = { patients: Map<string, Promise<Patient | undefined>>; consent: Map<string, Promise<ContactDecision>> };
-
-  async function decide(row: CareplanActivityRow, cache: Cache): Promise<Decided | Outcome> {
-    const now = deps.clock.now();
-    const plan = deps.registry.plan(row.plan_id);
-    const activity = plan?.activities.find((a) => a.id === row.activity_key);
-    if (!plan || !activity) {
-      // The definition was removed on purpose (a broken file keeps its last good version).
-      await release(row, new Date(now.getTime() + 3_600_000), `plan definition ${row.plan_id}/${row.activity_key} is not loaded; retrying hourly`);
-      return 'deferred';
+  /** The batch's Patients, one search per IDS_PER_SEARCH; a failed search falls back to reads (an unreadable Patient is "not found"). */
+  async function loadPatients(refs: readonly string[]): Promise<Map<string, Patient>> {
+    const ids = [...new Set(refs.filter((r) => r.startsWith('Patient/')).map((r) => r.slice('Patient/'.length)))];
+    try {
+      return await readMany<Patient>(deps.store, 'Patient', ids);
+    } catch (err) {
+      deps.logger.warn({ err: { message: (err as Error).message }, patients: ids.length }, 'care-plan patient batch read failed; reading one by one');
+      const out = new Map<string, Patient>();
+      for (const id of ids) {
+        const p = await deps.store.readOrUndefined<Patient>('Patient', id).catch(() => undefined);
+        if (p) out.set(id, p);
+      }
+      return out;
     }
-    let patient = cache.patients.get(row.patient_ref);
-    if (!patient) {
-      patient = deps.store.readOrUndefined<Patient>('Patient', row.patient_ref.split('/')[1]!).catch(() => undefined);
-      cache.patients.set(row.patient_ref, patient);
-    }
-    const decision = await decideDispatch({
-      row, plan, activity, patient: await patient, now,
-      consent: (channel) => {
-        // One consent lookup per patient, purpose and channel per batch (the batch shares one moment).
-        const key = `${row.patient_ref}|${activity.purpose}|${channel}`;
-        let c = cache.consent.get(key);
-        if (!c) {
-          c = deps.mayContact(row.patient_ref, activity.purpose, channel, now);
-          cache.consent.set(key, c);
-        }
-        return c;
-      },
-    });
-    if (decision.kind === 'defer') return (await release(row, decision.until, decision.reason)) ? 'deferred' : 'lost';
-    return { row, decision, now };
   }
 
-  /** One batch: claim, decide (concurrently), write (one transaction). Returns the per-outcome counts. */
+  /** One answer per question (undefined when it could not be asked: that activity fails and is retried after its lease). */
+  async function askConsent(queries: readonly ContactQuery[], now: Date): Promise<Array<ContactDecision | undefined>> {
+    const keyOf = (q: ContactQuery) => `${q.patientRef}|${q.purpose}|${q.channel}`;
+    const unique = [...new Map(queries.map((q) => [keyOf(q), q])).values()];
+    const answers = new Map<string, ContactDecision | undefined>();
+    let asked = false;
+    if (deps.mayContactMany && unique.length) {
+      try {
+        const out = await deps.mayContactMany(unique, now);
+        unique.forEach((q, i) => answers.set(keyOf(q), out[i]));
+        asked = true;
+      } catch (err) {
+        deps.logger.warn({ err: { message: (err as Error).message }, questions: unique.length }, 'care-plan batch consent check failed; asking one by one');
+      }
+    }
+    if (!asked) {
+      let next = 0;
+      const worker = async () => {
+        while (next < unique.length) {
+          const q = unique[next++]!;
+          try {
+            answers.set(keyOf(q), await deps.mayContact(q.patientRef, q.purpose, q.channel, now));
+          } catch (err) {
+            deps.logger.error({ patient: q.patientRef, err }, 'care-plan consent check failed');
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, unique.length) }, worker));
+    }
+    return queries.map((q) => answers.get(keyOf(q)));
+  }
+
+  /** One batch: claim, decide (patients and consent read for the whole batch), write. Returns the per-outcome counts. */
   async function sweepBatch(): Promise<SweepReport> {
     const t0 = performance.now();
     const rows = await claimDue(deps.db, instanceId, deps.clock.now(), batchSize, leaseMs);
     const t1 = performance.now();
     const counts: Record<Outcome, number> = { sent: 0, notDone: 0, tasks: 0, deferred: 0, lost: 0, failed: 0 };
-    const cache: Cache = { patients: new Map(), consent: new Map() };
+    if (!rows.length) return { claimed: 0, ...counts };
+    const now = deps.clock.now();
+    const releases: Release[] = [];
     const decided: Decided[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < rows.length) {
-        const row = rows[next++]!;
-        try {
-          const d = await decide(row, cache);
-          if (typeof d === 'string') counts[d]++;
-          else decided.push(d);
-        } catch (err) {
-          counts.failed++;
-          deps.logger.error({ activity: row.id, err }, 'care-plan activity failed; retried when its claim expires');
-        }
+    const asking: Array<{ row: CareplanActivityRow; purpose: string; step: Extract<DispatchStep, { kind: 'ask-consent' }> }> = [];
+    const patients = await loadPatients(rows.map((r) => r.patient_ref));
+    for (const row of rows) {
+      const plan = deps.registry.plan(row.plan_id);
+      const activity = plan?.activities.find((a) => a.id === row.activity_key);
+      if (!plan || !activity) {
+        // The definition was removed on purpose (a broken file keeps its last good version).
+        releases.push({ row, until: new Date(now.getTime() + 3_600_000), reason: `plan definition ${row.plan_id}/${row.activity_key} is not loaded; retrying hourly` });
+        continue;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, worker));
+      try {
+        const patient = row.patient_ref.startsWith('Patient/') ? patients.get(row.patient_ref.slice('Patient/'.length)) : undefined;
+        const step = dispatchStep({ row, plan, activity, patient, now });
+        if (step.kind === 'ask-consent') asking.push({ row, purpose: activity.purpose, step });
+        else if (step.kind === 'defer') releases.push({ row, until: step.until, reason: step.reason });
+        else decided.push({ row, decision: step, now });
+      } catch (err) {
+        counts.failed++;
+        deps.logger.error({ activity: row.id, err }, 'care-plan activity failed; retried when its claim expires');
+      }
+    }
+    const answers = await askConsent(asking.map((a) => ({ patientRef: a.row.patient_ref, purpose: a.purpose, channel: a.step.channel })), now);
+    asking.forEach((a, i) => {
+      const answer = answers[i];
+      if (answer) decided.push({ row: a.row, decision: a.step.finish(answer) as Decided['decision'], now });
+      else counts.failed++;
+    });
+    const released = await release(releases, now);
+    counts.deferred += released.size;
+    counts.lost += releases.length - released.size;
     const t2 = performance.now();
     const written = await finishAll(decided);
     const t3 = performance.now();

@@ -25,7 +25,9 @@ export interface CareplanStore {
   read<T extends Resource>(type: string, id: string): Promise<T>;
   readOrUndefined<T extends Resource>(type: string, id: string): Promise<T | undefined>;
   update<T extends Resource>(r: T, o?: CareplanWriteOptions): Promise<{ resource: T; created: boolean }>;
-  search(type: string | undefined, params: URLSearchParams): Promise<Bundle>;
+  search(type: string | undefined, params: URLSearchParams, o?: { maxCount?: number }): Promise<Bundle>;
+  /** A transaction Bundle (atomic; joins the caller's transaction inside `inTransaction`). */
+  transaction(bundle: Bundle, o?: CareplanWriteOptions): Promise<Bundle>;
   inTransaction<T>(fn: (store: CareplanStore, trx: AnyDb) => Promise<T>): Promise<T>;
 }
 
@@ -49,6 +51,15 @@ export interface ContactDecision {
 
 /** `mayContact(patientRef, purpose, channel, at)` bound to a store. */
 export type MayContact = (patientRef: string, purpose: string, channel: string, at: Date) => Promise<ContactDecision>;
+
+export interface ContactQuery {
+  readonly patientRef: string;
+  readonly purpose: string;
+  readonly channel: string;
+}
+
+/** The consent service's `mayContactMany`: one answer per query, in order, read with few searches. */
+export type MayContactMany = (queries: readonly ContactQuery[], at: Date) => Promise<ContactDecision[]>;
 
 /** Who wrote a care-plan resource (loop prevention: the planner ignores its own writes). */
 export const CAREPLAN_SOURCE: CareplanWriteSource = { kind: 'careplan' };

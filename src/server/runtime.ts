@@ -78,6 +78,7 @@ export async function createRuntime({ config, logger, database }: CreateRuntimeO
     defaultTimeZone: config.scheduler.defaultTimeZone,
     cron: config.scheduler.cron,
     mayContact: (patientRef, purpose, channel, at) => consent.mayContact(patientRef, purpose, channel, at),
+    mayContactMany: (queries, at) => consent.mayContactMany(queries, at),
   });
   const outbound = await createOutboundService({
     db: db.db, store, logger, metrics,

@@ -49,7 +49,7 @@ export async function openHarness(kind: DatabaseKind, start = '2026-03-01T00:00:
   const clock = new ManualClock(start);
   const registry = await loadPlanRegistry(plansDir, { logger, defaultTimeZone: 'Asia/Shanghai', watch: false });
   const consent = createConsentService({ store });
-  const scheduler = createScheduler({ db: t.db, store: store as CareplanStore, registry, logger, clock, mayContact: (p, purpose, ch, at) => consent.mayContact(p, purpose, ch, at) });
+  const scheduler = createScheduler({ db: t.db, store: store as CareplanStore, registry, logger, clock, mayContact: (p, purpose, ch, at) => consent.mayContact(p, purpose, ch, at), mayContactMany: (q, at) => consent.mayContactMany(q, at) });
   const deps = { db: t.db, consumeChangeFeed, storeFor: (trx: typeof t.db) => createFhirStore({ db: trx, logger }) as CareplanStore, registry, logger, clock };
   return {
     t, store, clock, registry, scheduler,
