@@ -88,5 +88,46 @@ export function fieldRepetitions(segment: Hl7Segment | undefined, field: number)
 export function nodeHasValue(node: V2Node | undefined): boolean {
   if (node === undefined) return false;
   if (typeof node === 'string') return node !== '';
-  return (node as readonly unknown[]).some((n) => nodeHasValue(n as V2Node));
+  const list = node as readonly V2Node[];
+  for (let i = 0; i < list.length; i++) if (nodeHasValue(list[i])) return true;
+  return false;
+}
+
+/**
+ * `readNode(node, positions)` with the positions fixed at load: the one- and two-position paths
+ * (`4`, `4.1` — nearly every datatype rule) read without a loop.
+ */
+export function nodeReader(positions: readonly number[]): (node: V2Node | undefined) => string | undefined {
+  if (positions.length === 0) {
+    return (node) => {
+      let cur: unknown = node;
+      while (Array.isArray(cur)) cur = cur[0];
+      return typeof cur === 'string' ? nonEmpty(cur) : undefined;
+    };
+  }
+  if (positions.length === 1) {
+    const i = positions[0]! - 1;
+    return (node) => {
+      if (typeof node === 'string') return i === 0 ? nonEmpty(node) : undefined;
+      if (node === undefined) return undefined;
+      let cur: unknown = node[i];
+      while (Array.isArray(cur)) cur = cur[0];
+      return typeof cur === 'string' ? nonEmpty(cur) : undefined;
+    };
+  }
+  if (positions.length === 2) {
+    const i = positions[0]! - 1;
+    const j = positions[1]! - 1;
+    return (node) => {
+      if (typeof node === 'string') return i === 0 ? nonEmpty(node) : undefined;
+      if (node === undefined) return undefined;
+      let cur: unknown = node[i];
+      if (typeof cur === 'string') return j === 0 ? nonEmpty(cur) : undefined;
+      if (!Array.isArray(cur)) return undefined;
+      cur = cur[j];
+      while (Array.isArray(cur)) cur = cur[0];
+      return typeof cur === 'string' ? nonEmpty(cur) : undefined;
+    };
+  }
+  return (node) => readNode(node, positions);
 }

@@ -8,9 +8,11 @@ import { fail, type CompileEnv } from './env.js';
 import { compileRules, type Setter } from './rules.js';
 import type { MapRun, Scope } from './runtime.js';
 
-export type Builder = (run: MapRun, scope: Scope) => Record<string, unknown> | undefined;
+/** `into`: the object to fill (a resource body already holding `resourceType`), else a new one. */
+export type Builder = (run: MapRun, scope: Scope, into?: Record<string, unknown>) => Record<string, unknown> | undefined;
 
-export function compileDatatypeBuilder(env: CompileEnv, dt: DatatypeMapSpec, at: SourceRef): Builder {
+/** `only`: compile just the rules whose target starts at one of these elements. */
+export function compileDatatypeBuilder(env: CompileEnv, dt: DatatypeMapSpec, at: SourceRef, only?: readonly string[]): Builder {
   if (env.stack.includes(dt.id)) {
     fail(env, at, `datatype map '${dt.id}' uses itself (${[...env.stack, dt.id].join(' → ')})`);
     return () => undefined;
@@ -22,7 +24,8 @@ export function compileDatatypeBuilder(env: CompileEnv, dt: DatatypeMapSpec, at:
   env.stack.push(dt.id);
   let setters: Setter[];
   try {
-    setters = compileRules(env, dt.rules, dt.fhir, { kind: 'node', v2Types: dt.v2 });
+    const rules = only ? dt.rules.filter((r) => only.includes(r.to.split('.')[0]!.replace(/\[\d+\]$/, ''))) : dt.rules;
+    setters = compileRules(env, rules, dt.fhir, { kind: 'node', v2Types: dt.v2 });
   } finally {
     env.stack.pop();
   }
@@ -30,10 +33,10 @@ export function compileDatatypeBuilder(env: CompileEnv, dt: DatatypeMapSpec, at:
 }
 
 export function buildWith(setters: readonly Setter[]): Builder {
-  return (run, scope) => {
-    const obj: Record<string, unknown> = {};
-    for (const s of setters) s(run, scope, obj);
-    for (const k in obj) return obj;
-    return undefined;
+  return (run, scope, into) => {
+    const obj: Record<string, unknown> = into ?? {};
+    let any = false;
+    for (let i = 0; i < setters.length; i++) if (setters[i]!(run, scope, obj)) any = true;
+    return any ? obj : undefined;
   };
 }

@@ -3,7 +3,7 @@
  * resolved), then each resource, its identity (conditional update) and meta; the result is a FHIR
  * transaction Bundle.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Bundle, BundleEntry, FhirResource } from 'fhir/r4.js';
 import type { MappableMessage } from '../hl7-shape.js';
 import type { ExplainEntry, MappingResult, MergeInstruction, UnmappedField } from '../types.js';
@@ -42,7 +42,9 @@ export function runMessageMap(map: CompiledMessageMap, message: MappableMessage,
     tag: [{ system: MAPPING_TAG_SYSTEM, code: map.id, version: o.mappingHash }],
   };
   for (const p of planned) {
-    const body = (p.entry.build(run, p.scope) ?? {}) as Record<string, unknown>;
+    // resourceType first (readable JSON): the rules fill an object that already holds it.
+    const body: Record<string, unknown> = { resourceType: p.inst.resourceType };
+    p.entry.build(run, p.scope, body);
     const identity = identityOf(p, run, body);
     if (!identity && p.entry.required) {
       throw new CarebridgeError('CB_ERR_MAP_FAILED', `${p.inst.resourceType} '${p.entry.key}' (${p.entry.mapId}) cannot be identified: its identity fields are empty`, {
@@ -55,9 +57,7 @@ export function runMessageMap(map: CompiledMessageMap, message: MappableMessage,
       if (identity && intoIdentity) merges.push({ resourceType: p.inst.resourceType, fromQuery: identity, intoQuery: intoIdentity });
       continue;
     }
-    const resource = (run.holes ? ((prune(body) ?? {}) as Record<string, unknown>) : body);
-    // resourceType first (readable JSON) without copying every key of the body
-    const out = Object.assign({ resourceType: p.inst.resourceType }, resource) as Record<string, unknown>;
+    const out = run.holes ? (prune(body) as Record<string, unknown>) : body;
     out.meta = { source: meta.source, tag: [meta.tag[0]] };
     entries.push({
       fullUrl: p.inst.fullUrl,
@@ -83,15 +83,16 @@ export function runMessageMap(map: CompiledMessageMap, message: MappableMessage,
 
 function plan(map: CompiledMessageMap, run: MapRun, instances: Map<string, Instance[]>, within: Map<string, string>, skipped: Set<number>, urnBase: string): Planned[] {
   const out: Planned[] = [];
-  const segOfKey = new Map(map.entries.map((e) => [e.key, e.segment]));
   for (const e of map.entries) {
     if (e.within) within.set(e.key, e.within);
     const list: Instance[] = [];
     instances.set(e.key, list);
-    const positions = run.index.get(e.segment) ?? [];
-    for (const pos of e.foreach ? positions : positions.slice(0, 1)) {
-      const parentSeg = e.within ? segOfKey.get(e.within) : undefined;
-      const parentPos = parentSeg ? nearestBefore(run.index.get(parentSeg), pos) : -1;
+    const positions = run.index.get(e.segment);
+    if (!positions) continue;
+    const count = e.foreach ? positions.length : 1;
+    for (let k = 0; k < count; k++) {
+      const pos = positions[k]!;
+      const parentPos = e.withinSegment ? nearestBefore(run.index.get(e.withinSegment), pos) : -1;
       const seg = run.message.segments[pos];
       const probe: Instance = { key: e.key, pos, parentPos, fullUrl: '', resourceType: e.resourceType };
       if (e.when && !e.when(run, { seg, pos, node: undefined, inst: probe })) {
@@ -137,12 +138,32 @@ function identityOf(p: Planned, run: MapRun, body: Record<string, unknown>): str
   return `${id.param}=${queryEscape(system ? `${searchEscape(system)}|${searchEscape(value)}` : `|${searchEscape(value)}`)}`;
 }
 
-const searchEscape = (s: string): string => (/[\\|,$]/.test(s) ? s.replace(/[\\|,$]/g, (c) => `\\${c}`) : s);
-const SAFE_QUERY = /^[A-Za-z0-9._~:/|\-]*$/;
-const queryEscape = (s: string): string => (SAFE_QUERY.test(s) ? s : encodeURIComponent(s).replace(/%7C/g, '|').replace(/%3A/g, ':').replace(/%2F/g, '/'));
+const SEARCH_SPECIAL = /[\\|,$]/g;
+const searchEscape = (s: string): string => (hasSearchSpecial(s) ? s.replace(SEARCH_SPECIAL, (c) => `\\${c}`) : s);
+const queryEscape = (s: string): string => (isSafeQuery(s) ? s : encodeURIComponent(s).replace(/%7C/g, '|').replace(/%3A/g, ':').replace(/%2F/g, '/'));
+
+// Character scans instead of regular expressions: both run for every resource of every message.
+function hasSearchSpecial(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 92 /* \\ */ || c === 124 /* | */ || c === 44 /* , */ || c === 36 /* $ */) return true;
+  }
+  return false;
+}
+
+/** Only [A-Za-z0-9._~:/|-]: nothing to percent-encode. */
+function isSafeQuery(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 47 && c <= 58) || c === 46 || c === 95 || c === 126 || c === 124 || c === 45) continue;
+    return false;
+  }
+  return true;
+}
 
 function hashHex(...parts: Array<string | number>): string {
-  return createHash('sha1').update(parts.join('\u0000')).digest('hex');
+  // One-shot hash: no Hash object per call (same digest as createHash().update().digest()).
+  return hash('sha1', parts.join('\u0000'), 'hex');
 }
 
 /**

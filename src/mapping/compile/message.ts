@@ -27,6 +27,8 @@ export interface CompiledEntry {
   readonly foreach: boolean;
   readonly field?: NodesReader;
   readonly within?: string;
+  /** Segment of the `within` entry (resolved at load, not per message). */
+  readonly withinSegment?: string;
   readonly when?: Predicate;
   readonly required: boolean;
   readonly build: Builder;
@@ -61,7 +63,9 @@ export function compileMessageMap(env: CompileEnv, spec: MessageMapSpec): Compil
     const e = compileEntry(env, r);
     if (e) entries.push(e);
   }
+  const segOfKey = new Map(entries.map((e) => [e.key, e.segment]));
   for (const e of entries) if (e.within && !seen.has(e.within)) fail(env, e.source, `within: '${e.within}' is not a resource key of '${spec.id}'`);
+  const linked = entries.map((e) => (e.within ? { ...e, withinSegment: segOfKey.get(e.within) } : e));
   if (spec.merge) for (const k of [spec.merge.from, spec.merge.into]) if (!seen.has(k)) fail(env, spec.source, `merge: '${k}' is not a resource key of '${spec.id}'`);
   const reads = new Map<string, Set<number>>();
   for (const r of env.reads) {
@@ -70,7 +74,7 @@ export function compileMessageMap(env: CompileEnv, spec: MessageMapSpec): Compil
     if (!set) reads.set(seg!, (set = new Set()));
     set.add(Number(f));
   }
-  return { id: spec.id, match: spec.match, entries, constants, merge: spec.merge, provenance: spec.provenance ?? false, reads, source: spec.source };
+  return { id: spec.id, match: spec.match, entries: linked, constants, merge: spec.merge, provenance: spec.provenance ?? false, reads, source: spec.source };
 }
 
 function collect(env: CompileEnv, spec: MessageMapSpec, out: MessageResourceSpec[], constants: Record<string, string>, stack: string[]): void {
@@ -130,7 +134,7 @@ function compileIdentity(env: CompileEnv, id: IdentitySpec, pc: PathContext, at:
   const str = { type: 'string', array: false } as const;
   const valueOf = (v: NonNullable<IdentitySpec['identifier']>, t: TargetType) => (v.cases ? compileCases(env, v.cases, t, pc, at) : compileValue(env, v, t, pc, at));
   if (id.identifier) {
-    const produce = valueOf(id.identifier, { type: 'Identifier', array: false });
+    const produce = valueOf(id.identifier, { type: 'Identifier', array: false, only: ['system', 'value'] });
     return {
       param: id.param ?? 'identifier',
       key: (run, scope) => {

@@ -4,7 +4,7 @@
  */
 import type { SourceRef } from '../types.js';
 import { componentCount, componentType, fieldType, fieldTypesAcrossVersions, segmentKnown } from '../v2-definitions.js';
-import { nodeHasValue, parseSegmentPath, parseValuePath, readNode, subNode, type V2Node, type V2Path } from '../v2-path.js';
+import { nodeHasValue, nodeReader, parseSegmentPath, parseValuePath, subNode, type V2Node, type V2Path } from '../v2-path.js';
 import { fail, type CompileEnv, type PathContext } from './env.js';
 import { segmentFor, type MapRun, type Scope } from './runtime.js';
 import type { Hl7Segment } from '../hl7-shape.js';
@@ -75,16 +75,16 @@ export function compileStringReader(env: CompileEnv, text: string, pc: PathConte
   const c = checkPath(env, text, pc, at);
   if (!c) return () => undefined;
   const { path } = c;
-  if (path.field === undefined) return (_run, scope) => readNode(scope.node, path.rest);
+  const read = nodeReader(path.rest);
+  if (path.field === undefined) return (_run, scope) => read(scope.node);
   const field = path.field;
   const rep = path.rep;
-  const rest = path.rest;
   if (c.current && rep === undefined) {
     return (_run, scope) => {
       const reps = scope.seg?.fields[field];
       if (!reps) return undefined;
       for (let i = 0; i < reps.length; i++) {
-        const v = readNode(reps[i], rest);
+        const v = read(reps[i]);
         if (v !== undefined) return v;
       }
       return undefined;
@@ -93,9 +93,9 @@ export function compileStringReader(env: CompileEnv, text: string, pc: PathConte
   return (run, scope) => {
     const reps = segmentOf(run, scope, path)?.fields[field];
     if (!reps) return undefined;
-    if (rep !== undefined) return readNode(reps[rep - 1], rest);
-    for (const r of reps) {
-      const v = readNode(r, rest);
+    if (rep !== undefined) return read(reps[rep - 1]);
+    for (let i = 0; i < reps.length; i++) {
+      const v = read(reps[i]);
       if (v !== undefined) return v;
     }
     return undefined;
@@ -106,7 +106,8 @@ export function compileStringsReader(env: CompileEnv, text: string, pc: PathCont
   const c = checkPath(env, text, pc, at);
   if (!c) return () => [];
   const { path } = c;
-  if (path.field === undefined) return (_run, scope) => { const v = readNode(scope.node, path.rest); return v === undefined ? [] : [v]; };
+  const read = nodeReader(path.rest);
+  if (path.field === undefined) return (_run, scope) => { const v = read(scope.node); return v === undefined ? [] : [v]; };
   const field = path.field;
   return (run, scope) => {
     const reps = segmentOf(run, scope, path)?.fields[field];
@@ -114,7 +115,7 @@ export function compileStringsReader(env: CompileEnv, text: string, pc: PathCont
     const out: string[] = [];
     const list = path.rep !== undefined ? [reps[path.rep - 1]] : reps;
     for (const r of list) {
-      const v = readNode(r, path.rest);
+      const v = read(r);
       if (v !== undefined) out.push(v);
     }
     return out;

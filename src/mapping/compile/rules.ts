@@ -10,7 +10,8 @@ import { fail, type CompileEnv, type PathContext } from './env.js';
 import type { MapRun, Scope } from './runtime.js';
 import { compileValue, type Producer } from './values.js';
 
-export type Setter = (run: MapRun, scope: Scope, target: Record<string, unknown>) => void;
+/** Returns whether the rule produced a value (then the object being built is not empty). */
+export type Setter = (run: MapRun, scope: Scope, target: Record<string, unknown>) => boolean;
 
 interface Step { readonly name: string; readonly array: boolean; readonly index: number }
 
@@ -45,12 +46,43 @@ function compileRule(env: CompileEnv, rule: RuleSpec, baseType: string, pc: Path
   const from = allFrom.length ? [...new Set(allFrom)].join(' | ') : undefined;
   const last = steps[steps.length - 1]!;
   const parents = steps.slice(0, -1);
+  const explain = (run: MapRun, scope: Scope): void => {
+    // Only the rule that actually set the element is named (a later fallback rule is not).
+    run.explain!.push({ resource: scope.inst.resourceType, path: `${run.prefix}${rule.to}`, rule: label, ...(from ? { from } : {}) });
+  };
+  // The two commonest shapes (`gender`, `identifier`: a top-level single or repeating element)
+  // get their own closures, without the path walk.
+  if (parents.length === 0 && last.index < 0) {
+    const name = last.name;
+    if (last.array) {
+      return (run, scope, obj) => {
+        if (when !== undefined && !when(run, scope)) return false;
+        const values = produce(run, scope);
+        if (values.length === 0) return false;
+        const arr = obj[name] as unknown[] | undefined;
+        if (arr === undefined) obj[name] = values.length === 1 ? [values[0]] : values.slice();
+        else for (let i = 0; i < values.length; i++) arr.push(values[i]);
+        if (run.explain) explain(run, scope);
+        return true;
+      };
+    }
+    return (run, scope, obj) => {
+      if (when !== undefined && !when(run, scope)) return false;
+      const values = produce(run, scope);
+      if (values.length === 0) return false;
+      if (obj[name] === undefined) {
+        obj[name] = values[0];
+        if (run.explain) explain(run, scope);
+      }
+      return true;
+    };
+  }
   return (run, scope, obj) => {
-    if (when && !when(run, scope)) return;
+    if (when && !when(run, scope)) return false;
     const values = produce(run, scope);
-    if (values.length === 0) return;
+    if (values.length === 0) return false;
     let cur = obj;
-    for (const p of parents) cur = child(cur, p, run);
+    for (let i = 0; i < parents.length; i++) cur = child(cur, parents[i]!, run);
     let wrote = true;
     if (last.array && last.index < 0) {
       const arr = (cur[last.name] ??= []) as unknown[];
@@ -63,8 +95,8 @@ function compileRule(env: CompileEnv, rule: RuleSpec, baseType: string, pc: Path
     } else if (cur[last.name] === undefined) {
       cur[last.name] = values[0];
     } else wrote = false;
-    // Only the rule that actually set the element is named (a later fallback rule is not).
-    if (run.explain && wrote) run.explain.push({ resource: scope.inst.resourceType, path: `${run.prefix}${rule.to}`, rule: label, ...(from ? { from } : {}) });
+    if (run.explain && wrote) explain(run, scope);
+    return true;
   };
 }
 

@@ -4,20 +4,31 @@
  * target gets TS→dateTime, a CodeableConcept target gets a code map's Coding wrapped …), so map
  * authors rarely write `as:`.
  */
-import type { SourceRef, ValueSpec, ConditionSpec } from '../types.js';
+import type { SourceRef, ValueSpec, ConditionSpec, MappingLoadError } from '../types.js';
 import { v2DateTime } from '../datetime.js';
-import { readNode, type V2Node } from '../v2-path.js';
+import { nodeReader, type V2Node } from '../v2-path.js';
 import { parseSegmentPath } from '../v2-path.js';
 import { typeFits } from '../fhir-definitions.js';
 import { compileCondition, type Predicate } from './conditions.js';
 import { fail, specOf, type CompileEnv, type PathContext } from './env.js';
 import { compileNodesReader, compileStringReader, compileStringsReader } from './read.js';
 import { refsFor, type MapRun, type Scope } from './runtime.js';
-import { buildWith, compileDatatypeBuilder } from './datatype.js';
+import { buildWith, compileDatatypeBuilder, type Builder } from './datatype.js';
 import { compileRules } from './rules.js';
 
 export type Producer = (run: MapRun, scope: Scope) => unknown[];
-export interface TargetType { readonly type: string; readonly array: boolean; /** the rule's `to`, for explain */ readonly path?: string }
+export interface TargetType {
+  readonly type: string;
+  readonly array: boolean;
+  /** the rule's `to`, for explain */
+  readonly path?: string;
+  /**
+   * Only these elements of the value are read (an identity needs Identifier.system and .value):
+   * a datatype map first runs just the rules that fill them, and the whole map only when those
+   * produce nothing (so which repetition counts as present is decided exactly as before).
+   */
+  readonly only?: readonly string[];
+}
 
 const NONE: unknown[] = [];
 const STRINGISH = new Set(['string', 'code', 'uri', 'url', 'id', 'markdown', 'canonical', 'oid', 'uuid']);
@@ -116,7 +127,8 @@ function compileFromDatatype(env: CompileEnv, path: string, spec: ValueSpec, tar
   const nodes = compileNodesReader(env, path, pc, at);
   const known = nodes.v2Types;
   if (known.length && !known.some((t) => /^varies$/i.test(t)) && !known.some((t) => dt.v2.includes(t))) fail(env, at, `'${path}' is ${known.join('/')}, but datatype map '${dt.id}' reads ${dt.v2.join('/')}`);
-  const build = compileDatatypeBuilder(env, dt, at);
+  const full = compileDatatypeBuilder(env, dt, at);
+  const build = target.only ? keyFirst(compileDatatypeBuilder(quietEnv(env), dt, at, target.only), full) : full;
   const where = spec.where ? compileCondition(env, spec.where, { kind: 'node', v2Types: dt.v2 }, at) : undefined;
   const single = !target.array;
   return (run, scope) => {
@@ -140,6 +152,18 @@ function compileFromDatatype(env: CompileEnv, path: string, spec: ValueSpec, tar
   };
 }
 
+/** The key-only builder, else (nothing from it, or explaining: every rule is named) the whole map. */
+function keyFirst(key: Builder, full: Builder): Builder {
+  return (run, scope) => (run.explain ? full(run, scope) : (key(run, scope) ?? full(run, scope)));
+}
+
+/** The same compile state with its own error list: the whole map, compiled alongside, reports the errors once. */
+function quietEnv(env: CompileEnv): CompileEnv {
+  const copy = Object.create(env) as CompileEnv & { errors: MappingLoadError[] };
+  Object.defineProperty(copy, 'errors', { value: [] });
+  return copy;
+}
+
 function compileFromStrings(env: CompileEnv, path: string, spec: ValueSpec, target: TargetType, pc: PathContext, at: SourceRef): Producer {
   const convert = compileConvert(env, spec, target, at);
   if (spec.where) return compileWhereStrings(env, path, spec.where, convert, target, pc, at);
@@ -155,6 +179,12 @@ function compileFromStrings(env: CompileEnv, path: string, spec: ValueSpec, targ
     };
   }
   const read = compileStringReader(env, path, pc, at);
+  if (convert === AS_IS) {
+    return (run, scope) => {
+      const s = read(run, scope);
+      return s === undefined ? NONE : [s];
+    };
+  }
   return (run, scope) => {
     const s = read(run, scope);
     if (s === undefined) return NONE;
@@ -173,12 +203,12 @@ function compileWhereStrings(env: CompileEnv, path: string, where: ConditionSpec
   const fieldPath = `${p.segment ? `${p.segment}-` : ''}${p.field}`;
   const reps = compileNodesReader(env, fieldPath, pc, at);
   const pred: Predicate = compileCondition(env, where, { kind: 'node', v2Types: reps.v2Types }, at);
-  const rest = p.rest;
+  const readRest = nodeReader(p.rest);
   return (run, scope) => {
     const out: unknown[] = [];
     for (const node of reps.read(run, scope)) {
       if (!pred(run, { seg: scope.seg, pos: scope.pos, node, inst: scope.inst })) continue;
-      const s = readNode(node as V2Node, rest);
+      const s = readRest(node as V2Node);
       const v = s === undefined ? undefined : convert(s, run);
       if (v !== undefined) {
         out.push(v);
@@ -223,6 +253,8 @@ function compileTemplate(env: CompileEnv, spec: ValueSpec, target: TargetType, p
 }
 
 type Convert = (s: string, run: MapRun) => unknown;
+/** Strings into string-like targets: recognised by identity so readers can skip the call. */
+const AS_IS: Convert = (s) => s;
 
 /** String → target value, decided at load from the target's FHIR type, `map` and `as`. */
 function compileConvert(env: CompileEnv, spec: ValueSpec, target: TargetType, at: SourceRef): Convert {
@@ -268,7 +300,7 @@ function compileConvert(env: CompileEnv, spec: ValueSpec, target: TargetType, at
     case 'boolean':
       return (s) => (/^(Y|YES|TRUE|T|1)$/i.test(s) ? true : /^(N|NO|FALSE|F|0)$/i.test(s) ? false : undefined);
     default:
-      if (STRINGISH.has(kind) || kind === 'xhtml' || kind === 'time' || kind === 'base64Binary') return (s) => s;
+      if (STRINGISH.has(kind) || kind === 'xhtml' || kind === 'time' || kind === 'base64Binary') return AS_IS;
       fail(env, at, `a plain v2 value cannot fill a ${kind}; use datatype:, map: or const:`);
       return () => undefined;
   }
