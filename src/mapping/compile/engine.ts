@@ -101,7 +101,7 @@ function plan(map: CompiledMessageMap, run: MapRun, instances: Map<string, Insta
         continue;
       }
       if (!e.field) {
-        const inst: Instance = { ...probe, fullUrl: urnFor(urnBase, out.length) };
+        const inst: Instance = { key: e.key, pos, parentPos, fullUrl: urnFor(urnBase, out.length), resourceType: e.resourceType, node: undefined };
         list.push(inst);
         out.push({ entry: e, inst, scope: { seg, pos, node: undefined, inst } });
         continue;
@@ -110,7 +110,7 @@ function plan(map: CompiledMessageMap, run: MapRun, instances: Map<string, Insta
       const nodes = e.field(run, { seg, pos, node: undefined, inst: probe });
       for (const node of e.foreach ? nodes : nodes.slice(0, 1)) {
         if (!nodeHasValue(node)) continue;
-        const inst: Instance = { ...probe, node, fullUrl: urnFor(urnBase, out.length) };
+        const inst: Instance = { key: e.key, pos, parentPos, fullUrl: urnFor(urnBase, out.length), resourceType: e.resourceType, node };
         list.push(inst);
         out.push({ entry: e, inst, scope: { seg: segmentFor(run, e.segment, pos), pos, node, inst } });
       }
@@ -133,7 +133,7 @@ function identityOf(p: Planned, run: MapRun, body: Record<string, unknown>): str
   if (value === undefined) return undefined;
   if (id.addIdentifier) {
     const list = ((body.identifier ??= []) as Array<{ system?: string; value?: string }>);
-    if (!list.some((i) => i.system === system && i.value === value)) list.unshift({ ...(system ? { system } : {}), value });
+    if (!list.some((i) => i.system === system && i.value === value)) list.unshift(system ? { system, value } : { value });
   }
   return `${id.param}=${queryEscape(system ? `${searchEscape(system)}|${searchEscape(value)}` : `|${searchEscape(value)}`)}`;
 }
