@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { parseBatch } from '../../src/hl7v2/index.js';
 import { createMappingSet, loadMappingDir, type MappableMessage } from '../../src/mapping/index.js';
-import { corpusDir, runConformance } from '../map-conformance.js';
+import { agreement, corpusDir, runConformance } from '../map-conformance.js';
 import type { BenchOptions, BenchResult } from './types.js';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -62,10 +62,14 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   ];
   if (existsSync(corpusDir)) {
     // Not a speed, but the issue asks for it next to the figures: field agreement with FHIR-Converter.
-    const { comparisons } = await runConformance(set);
-    const pct = (xs: typeof comparisons) => Math.round((1000 * xs.filter((c) => c.agree).length) / xs.length) / 10;
-    results.push({ name: 'mapping: field agreement with FHIR-Converter, all compared fields (docs/conformance.md)', value: pct(comparisons), unit: '%', target: '≥ 95 %' });
-    results.push({ name: 'mapping: field agreement with FHIR-Converter, resources both produce', value: pct(comparisons.filter((c) => c.paired)), unit: '%', target: '≥ 95 %' });
+    const { comparisons, mapped, skipped } = await runConformance(set);
+    const paired = comparisons.filter((c) => c.paired);
+    results.push({ name: 'mapping: field agreement with FHIR-Converter, all compared fields (docs/conformance.md)', value: agreement(comparisons).pct, unit: '%', target: '≥ 95 %' });
+    results.push({ name: 'mapping: field agreement with FHIR-Converter, resources both produce', value: agreement(paired).pct, unit: '%', target: '≥ 95 %' });
+    // Next to the raw figures, never instead of them: disagreements a documented rule of the script explains left out.
+    results.push({ name: 'mapping: field agreement with FHIR-Converter, all compared fields, excluding documented differences', value: agreement(comparisons, true).pct, unit: '%', target: '≥ 95 %' });
+    results.push({ name: 'mapping: field agreement with FHIR-Converter, resources both produce, excluding documented differences', value: agreement(paired, true).pct, unit: '%', target: '≥ 95 %' });
+    results.push({ name: 'mapping: corpus messages compared with FHIR-Converter (of those with an expected bundle)', value: mapped, unit: `of ${mapped + skipped.length}` });
   }
   return results;
 }
