@@ -11,14 +11,18 @@
  * one AuditEvent per request, written by the batched audit writer), logs at info, background
  * workers off, rate limit off (it would cap one client at 100 req/s). The load clients share one
  * keep-alive agent and run in this process; a warm-up phase (JIT, prepared plans, pool, validator
- * compilation) runs before anything is measured. STORE_BENCH_PROFILE=dir runs the server with
+ * compilation) runs before anything is measured. The machine is shared, so the mixed run also
+ * reports CPU per request of the server, its PostgreSQL backends and the load client, and the req/s
+ * two idle cores would serve at that cost. STORE_BENCH_PROFILE=dir runs the server with
  * `--cpu-prof --cpu-prof-dir=dir`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Bundle, Patient } from 'fhir/r4.js';
+import pg from 'pg';
 import { createClientRepository } from '../../src/auth/index.js';
 import { openDatabase, runMigrations } from '../../src/db/index.js';
 import { createFhirStore } from '../../src/fhir/index.js';
@@ -112,11 +116,35 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Process CPU time (user + system) in seconds, from /proc (Linux). */
+/** Process CPU time (user + system) in seconds, from /proc (Linux); 0 when the process is gone. */
 async function cpuSeconds(pid: number): Promise<number> {
-  const { readFile } = await import('node:fs/promises');
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s)
+  try {
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s)
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU seconds of the PostgreSQL backends serving the bench database (the server's pool), by pid.
+ * The machine is shared, so CPU per request says more about capacity than req/s alone.
+ */
+async function backendCpu(databaseUrl: string): Promise<Map<number, number>> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()');
+    return new Map(await Promise.all(rows.map(async (r) => [r.pid, await cpuSeconds(r.pid)] as [number, number])));
+  } finally {
+    await client.end();
+  }
+}
+
+async function backendCpuSince(databaseUrl: string, before: Map<number, number>): Promise<number> {
+  let sum = 0;
+  for (const [pid, cpu] of await backendCpu(databaseUrl)) sum += cpu - (before.get(pid) ?? 0);
+  return sum;
 }
 
 interface Answer {
@@ -246,8 +274,13 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     }
 
     const cpuBefore = await cpuSeconds(child.pid!);
+    const backendsBefore = await backendCpu(opts.databaseUrl);
+    const clientBefore = process.cpuUsage();
     const m = await mixed(call, created, total, mixedSeconds, 0);
+    const clientUsage = process.cpuUsage(clientBefore);
     const serverCpu = (await cpuSeconds(child.pid!)) - cpuBefore;
+    const databaseCpu = await backendCpuSince(opts.databaseUrl, backendsBefore);
+    const clientCpu = (clientUsage.user + clientUsage.system) / 1e6;
     results.push({ name: `mixed CRUD, ${CLIENTS} HTTP clients`, value: Math.round(m.rate), unit: 'req/s', target: '≥ 1,500 req/s' });
     for (const op of OPS) {
       results.push({ name: `mixed ${op} p50`, value: round(percentile(m.latencies[op], 50)), unit: 'ms' });
@@ -255,6 +288,10 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     }
     results.push({ name: 'mixed: server process CPU per request', value: round((serverCpu * 1000) / m.requests), unit: 'ms' });
     results.push({ name: 'mixed: server process CPU use', value: Math.round((serverCpu / m.seconds) * 100), unit: '% of one core' });
+    results.push({ name: 'mixed: PostgreSQL backends CPU per request', value: round((databaseCpu * 1000) / m.requests), unit: 'ms' });
+    results.push({ name: 'mixed: load client CPU per request', value: round((clientCpu * 1000) / m.requests), unit: 'ms' });
+    // What two otherwise idle cores could serve at this CPU cost (server + database + client).
+    results.push({ name: 'mixed: capacity of 2 idle cores at this CPU cost', value: Math.round((2 * m.requests) / (serverCpu + databaseCpu + clientCpu)), unit: 'req/s' });
   } finally {
     close();
     await stop(child);

@@ -1,7 +1,9 @@
 /**
- * @module Create, update and delete of one resource inside a transaction. Concurrency: writers of an
- * existing resource serialise on its row lock; update-as-create of a new id serialises on an advisory
- * lock of that id, so two processes creating the same client id produce versions 1 and 2, not a crash.
+ * @module Create, update and delete of one resource. Inside a transaction (bundles, conditional
+ * writes, `inTransaction`): writers of an existing resource serialise on its row lock; update-as-create
+ * of a new id serialises on an advisory lock of that id. On their own (a plain REST write): one
+ * read, then one compare-and-set statement that is atomic by itself, retried on the winner's version.
+ * Either way two processes creating the same client id produce versions 1 and 2, not a crash.
  */
 import { randomUUID } from 'node:crypto';
 import type { Resource } from 'fhir/r4.js';
@@ -9,7 +11,7 @@ import type { AnyDb } from '../db/index.js';
 import { CarebridgeError } from '../errors/index.js';
 import { assertValidId, parseVersion, sameContent, stampMeta } from './resource-meta.js';
 import type { WriteOptions } from './types.js';
-import { advisoryLock, lockCurrent, writeVersion, type CurrentRow, type VersionWrite } from './write.js';
+import { advisoryLock, lockCurrent, readCurrentRow, tryWriteVersion, writeVersion, type CurrentRow, type VersionWrite } from './write.js';
 
 export interface WriteResult<T extends Resource> {
   resource: T;
@@ -19,10 +21,11 @@ export interface WriteResult<T extends Resource> {
 /**
  * Create with a server-assigned id (any id in `r` is ignored, as FHIR create says). `newId` is for
  * bundles, which assign ids up front so urn:uuid references can point at them; it must be fresh.
+ * One atomic statement, so it needs no transaction of its own.
  */
 export async function insertNew<T extends Resource>(trx: AnyDb, r: T, o: WriteOptions = {}, newId?: string): Promise<WriteResult<T>> {
   const { resource, write } = prepareNew(r, o, newId ?? randomUUID());
-  await writeVersion(trx, write);
+  await writeVersion(trx, write, 0);
   return { resource, created: true };
 }
 
@@ -33,40 +36,92 @@ export function prepareNew<T extends Resource>(r: T, o: WriteOptions, id: string
   return { resource, write: { resourceType: r.resourceType, id, versionId: 1, lastUpdated, operation: 'create', content: resource, source: o.source } };
 }
 
-/** Update by id, or create with that id when it does not exist (update-as-create). */
+/** Update by id, or create with that id when it does not exist (update-as-create). Inside a transaction. */
 export async function upsertById<T extends Resource>(trx: AnyDb, r: T, o: WriteOptions = {}): Promise<WriteResult<T>> {
-  const type = r.resourceType;
-  const id = r.id;
-  if (!id) throw new CarebridgeError('CB_ERR_BAD_REQUEST', 'Update needs a resource id', { details: [{ diagnostics: 'Update needs a resource id', expression: `${type}.id` }] });
-  assertValidId(id, `${type}.id`);
+  const { type, id } = updateTarget(r);
   let current = await lockCurrent(trx, type, id);
   if (!current) {
     await advisoryLock(trx, `fhir-id:${type}/${id}`);
     current = await lockCurrent(trx, type, id);
   }
+  const step = planUpdate(current, r, o, type, id);
+  if ('unchanged' in step) return step.unchanged;
+  await writeVersion(trx, step.write, step.expected);
+  return step.result;
+}
+
+/**
+ * upsertById without a transaction: read the current row, decide, then write with one atomic
+ * compare-and-set statement; when another writer got there first, decide again on its version.
+ * Same outcomes as the locked path (a stale read is as if this write had come first and then
+ * been overwritten, for If-Match and no-op detection alike), with two round trips instead of five.
+ * Undefined when other writers kept winning: the caller then queues on the row lock (upsertById
+ * in a transaction), so a hot resource costs waiting, never a 409.
+ */
+export async function upsertByIdOptimistic<T extends Resource>(db: AnyDb, r: T, o: WriteOptions = {}): Promise<WriteResult<T> | undefined> {
+  const { type, id } = updateTarget(r);
+  for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
+    const step = planUpdate(await readCurrentRow(db, type, id), r, o, type, id);
+    if ('unchanged' in step) return step.unchanged;
+    if (await tryWriteVersion(db, step.write, step.expected)) return step.result;
+  }
+  return undefined;
+}
+
+/** Compare-and-set attempts before falling back to the row lock. */
+const OPTIMISTIC_ATTEMPTS = 3;
+
+function updateTarget(r: Resource): { type: string; id: string } {
+  const type = r.resourceType;
+  const id = r.id;
+  if (!id) throw new CarebridgeError('CB_ERR_BAD_REQUEST', 'Update needs a resource id', { details: [{ diagnostics: 'Update needs a resource id', expression: `${type}.id` }] });
+  assertValidId(id, `${type}.id`);
+  return { type, id };
+}
+
+type UpdateStep<T extends Resource> = { unchanged: WriteResult<T> } | { write: VersionWrite; expected: number; result: WriteResult<T> };
+
+function planUpdate<T extends Resource>(current: CurrentRow | undefined, r: T, o: WriteOptions, type: string, id: string): UpdateStep<T> {
   checkIfMatch(current, o.ifMatch, type, id);
   if (current && !current.deleted && sameContent(current.content, r)) {
     // A no-op update keeps the version: re-sent HL7 messages do not wake every consumer again.
-    return { resource: current.content as T, created: false };
+    return { unchanged: { resource: current.content as T, created: false } };
   }
   const versionId = (current?.version_id ?? 0) + 1;
   const lastUpdated = new Date();
   const resource = stampMeta(r, id, versionId, lastUpdated, o.source);
   const created = !current || current.deleted;
-  await writeVersion(trx, { resourceType: type, id, versionId, lastUpdated, operation: created ? 'create' : 'update', content: resource, source: o.source });
-  return { resource, created };
+  return {
+    write: { resourceType: type, id, versionId, lastUpdated, operation: created ? 'create' : 'update', content: resource, source: o.source },
+    expected: current?.version_id ?? 0,
+    result: { resource, created },
+  };
 }
 
-/** Deletes by id; deleting an absent or already deleted resource is a no-op (idempotent DELETE). */
+/** Deletes by id; deleting an absent or already deleted resource is a no-op (idempotent DELETE). Inside a transaction. */
 export async function deleteById(trx: AnyDb, type: string, id: string, o: WriteOptions = {}): Promise<boolean> {
   const current = await lockCurrent(trx, type, id);
-  checkIfMatch(current, o.ifMatch, type, id);
-  if (!current || current.deleted) return false;
-  await writeVersion(trx, {
-    resourceType: type, id, versionId: current.version_id + 1, lastUpdated: new Date(),
-    operation: 'delete', content: current.content, source: o.source,
-  });
+  const write = planDelete(current, o, type, id);
+  if (!write) return false;
+  await writeVersion(trx, write, current!.version_id);
   return true;
+}
+
+/** deleteById without a transaction (compare-and-set; undefined when contended, as upsertByIdOptimistic). */
+export async function deleteByIdOptimistic(db: AnyDb, type: string, id: string, o: WriteOptions = {}): Promise<boolean | undefined> {
+  for (let attempt = 0; attempt < OPTIMISTIC_ATTEMPTS; attempt++) {
+    const current = await readCurrentRow(db, type, id);
+    const write = planDelete(current, o, type, id);
+    if (!write) return false;
+    if (await tryWriteVersion(db, write, current!.version_id)) return true;
+  }
+  return undefined;
+}
+
+function planDelete(current: CurrentRow | undefined, o: WriteOptions, type: string, id: string): VersionWrite | undefined {
+  checkIfMatch(current, o.ifMatch, type, id);
+  if (!current || current.deleted) return undefined;
+  return { resourceType: type, id, versionId: current.version_id + 1, lastUpdated: new Date(), operation: 'delete', content: current.content, source: o.source };
 }
 
 function checkIfMatch(current: CurrentRow | undefined, ifMatch: string | undefined, type: string, id: string): void {

@@ -1,7 +1,9 @@
 /**
  * @module The FHIR store: one object that binds the write paths, reads, history, search and bundles
- * to a database handle. Every write runs in ONE transaction (a new one, or the caller's inside
- * `inTransaction`): current row + history row + index rows + one change-feed row.
+ * to a database handle. Every write is atomic: current row + history row + index rows + one
+ * change-feed row commit together — in the caller's transaction inside `inTransaction` and bundles,
+ * in a transaction of their own for conditional writes, and as one self-contained statement for a
+ * plain create, update or delete (see crud.ts).
  *
  * ```ts
  * const store = createFhirStore({ db, logger });
@@ -14,7 +16,7 @@ import { CarebridgeError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { conditionalCreate, conditionalDelete, conditionalUpdate } from './conditional.js';
-import { deleteById, insertNew, upsertById } from './crud.js';
+import { deleteById, deleteByIdOptimistic, insertNew, upsertById, upsertByIdOptimistic } from './crud.js';
 import { readHistory } from './history.js';
 import { readCurrent, readOrThrow, readVersion } from './read.js';
 import { purgeResource } from './purge.js';
@@ -67,18 +69,21 @@ function bindStore(db: AnyDb, deps: FhirStoreDeps): FhirStore {
     db,
     create: async (r, o: WriteOptions = {}) => {
       validate(r);
-      return timed('create', () => inTx((trx) => (o.ifNoneExist ? conditionalCreate(trx, r, o.ifNoneExist, o) : insertNew(trx, r, o))));
+      // A plain create is one atomic statement; a conditional one locks its criteria until commit.
+      return timed('create', () => (o.ifNoneExist ? inTx((trx) => conditionalCreate(trx, r, o.ifNoneExist!, o)) : insertNew(db, r, o).catch(asConflict)));
     },
     update: async (r, o = {}) => {
       validate(r);
-      return timed('update', () => inTx((trx) => upsertById(trx, r, o)));
+      return timed('update', async () =>
+        db.isTransaction ? upsertById(db, r, o) : ((await upsertByIdOptimistic(db, r, o).catch(asConflict)) ?? inTx((trx) => upsertById(trx, r, o))));
     },
     conditionalUpdate: async (query, r, o = {}) => {
       validate(r);
       return timed('update', () => inTx((trx) => conditionalUpdate(trx, query, r, o)));
     },
     delete: async (type, id, o = {}) => {
-      await timed('delete', () => inTx((trx) => deleteById(trx, type, id, o)));
+      await timed('delete', async () =>
+        db.isTransaction ? deleteById(db, type, id, o) : ((await deleteByIdOptimistic(db, type, id, o).catch(asConflict)) ?? inTx((trx) => deleteById(trx, type, id, o))));
     },
     conditionalDelete: (query, o = {}) => timed('delete', () => inTx((trx) => conditionalDelete(trx, query, o))),
     read: (type, id) => readOrThrow(db, type, id),

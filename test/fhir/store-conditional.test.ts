@@ -78,6 +78,33 @@ describe.each(postgresOnly())('race-free conditional writes on %s', (kind) => {
     expect(results.filter((r) => r.created)).toHaveLength(1);
   });
 
+  it('40 parallel updates of one resource from two pools: each its own version, none lost, index and feed follow', async () => {
+    // Plain updates take the compare-and-set path (no transaction): a writer that loses re-reads
+    // and retries, then queues on the row lock; none may overwrite another's version or fail.
+    const other = await openDatabase({ url: f.database.url, poolSize: 20 });
+    const stores = [f.store, createFhirStore({ db: other.db, logger: createLogger({ level: 'silent' }) })];
+    try {
+      const { resource } = await f.store.create(patient('hot-1'));
+      const results = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => stores[i % 2]!.update({ ...resource, meta: undefined, name: [{ family: `Hot${i}`, given: ['Test'] }] })),
+      );
+      const versions = results.map((r) => Number(r.resource.meta!.versionId)).sort((a, b) => a - b);
+      expect(versions).toEqual(Array.from({ length: 40 }, (_, i) => i + 2));
+      const count = async (table: string) =>
+        (await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)} where id = ${resource.id!}`.execute(f.database.db)).rows[0]!.n;
+      expect(await count('fhir_resource_history')).toBe(41);
+      expect(await count('fhir_change_feed')).toBe(41);
+      const last = results.find((r) => r.resource.meta!.versionId === '41')!.resource;
+      expect(await f.store.read('Patient', resource.id!)).toEqual(last);
+      // The index holds the last version's family, and only that one.
+      const { rows } = await sql<{ value: string }>`
+        select value from fhir_search_string where resource_type = 'Patient' and id = ${resource.id!} and param = 'family'`.execute(f.database.db);
+      expect(rows.map((r) => r.value)).toEqual([last.name![0]!.family!.toLowerCase()]);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('parallel update-as-create of one client id yields versions, not a conflict', async () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => f.store.update(patient('uac-race', { id: 'uac-race', gender: i % 2 ? 'male' : 'female' }))),

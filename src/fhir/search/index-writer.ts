@@ -39,10 +39,15 @@ function dedupe<T extends object>(rows: T[]): T[] {
 /** Replaces the index rows of (resourceType, id). Call inside the write transaction. */
 export async function indexResource(trx: AnyDb, resource: Resource): Promise<void> {
   if (!resource.id) throw new CarebridgeError('CB_ERR_INTERNAL', 'indexResource needs a resource with an id');
+  await sql`select fhir_search_replace(${resource.resourceType}, ${resource.id}, ${indexDocument(resource)}::jsonb)`.execute(trx);
+}
+
+/** The index rows of `resource` as the jsonb text `fhir_search_replace` takes ({ token: [...], ... }). */
+export function indexDocument(resource: Resource): string {
   const rows = indexRowsOf(resource);
   const document: Partial<Record<TableName, unknown>> = {};
   for (const table of TABLES) if (rows[table].length > 0) document[table] = rows[table];
-  await sql`select fhir_search_replace(${resource.resourceType}, ${resource.id}, ${JSON.stringify(document)}::jsonb)`.execute(trx);
+  return JSON.stringify(document);
 }
 
 /** Removes every index row of (type, id) (delete, purge). */

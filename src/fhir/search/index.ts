@@ -4,7 +4,7 @@
  * `searchResources`/`matchesQuery` from its handlers. Only this file is the room's door.
  */
 export { searchMigrations } from './migrations.js';
-export { indexResource, removeIndex } from './index-writer.js';
+export { indexDocument, indexResource, removeIndex } from './index-writer.js';
 export { searchResources } from './search.js';
 export { matchesQuery } from './match.js';
 export { searchParameterDefinitions } from './capability.js';

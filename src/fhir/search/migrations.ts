@@ -69,6 +69,17 @@ export const searchMigrations: Migration[] = [
       await sql.raw(REPLACE_FUNCTION).execute(db);
     },
   },
+  {
+    // Index rows of resources that had none (a first version: the row insert just succeeded, and
+    // index rows are only ever written and removed together with that row), so no delete probes:
+    // fhir_search_insert for one resource, fhir_search_insert_many for a bundle's creates as one
+    // set-based INSERT per table ([{ type, id, rows: { token: [...], ... } }, ...]).
+    name: '0152_fhir_search_insert_functions',
+    async up(db) {
+      await sql.raw(INSERT_FUNCTION).execute(db);
+      await sql.raw(INSERT_MANY_FUNCTION).execute(db);
+    },
+  },
 ];
 
 const TABLE_COLUMNS: Record<string, string> = {
@@ -96,5 +107,39 @@ const REPLACE_FUNCTION = `
 create or replace function fhir_search_replace(p_type text, p_id text, p_rows jsonb) returns void
 language plpgsql as $fn$
 begin${Object.entries(TABLE_COLUMNS).map(([t, c]) => replaceBlock(t, c)).join('')}
+end
+$fn$`;
+
+function insertBlock(table: string, columns: string): string {
+  const names = columns.split(',').map((c) => c.trim().split(' ')[0]);
+  return `
+  if p_rows ? '${table}' then
+    insert into fhir_search_${table} (resource_type, id, ${names.join(', ')})
+      select p_type, p_id, ${names.map((n) => `r.${n}`).join(', ')}
+      from jsonb_to_recordset(p_rows->'${table}') as r(${columns});
+  end if;`;
+}
+
+const INSERT_FUNCTION = `
+create or replace function fhir_search_insert(p_type text, p_id text, p_rows jsonb) returns void
+language plpgsql as $fn$
+begin${Object.entries(TABLE_COLUMNS).map(([t, c]) => insertBlock(t, c)).join('')}
+end
+$fn$`;
+
+function insertManyStatement(table: string, columns: string): string {
+  const names = columns.split(',').map((c) => c.trim().split(' ')[0]);
+  return `
+  insert into fhir_search_${table} (resource_type, id, ${names.join(', ')})
+    select d->>'type', d->>'id', ${names.map((n) => `r.${n}`).join(', ')}
+    from jsonb_array_elements(p_docs) as d
+    cross join lateral jsonb_to_recordset(d->'rows'->'${table}') as r(${columns})
+    where d->'rows' ? '${table}';`;
+}
+
+const INSERT_MANY_FUNCTION = `
+create or replace function fhir_search_insert_many(p_docs jsonb) returns void
+language plpgsql as $fn$
+begin${Object.entries(TABLE_COLUMNS).map(([t, c]) => insertManyStatement(t, c)).join('')}
 end
 $fn$`;
