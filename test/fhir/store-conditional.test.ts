@@ -1,3 +1,4 @@
+import type { Patient } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { createFhirStore } from '../../src/fhir/index.js';
@@ -86,7 +87,7 @@ describe.each(postgresOnly())('race-free conditional writes on %s', (kind) => {
     try {
       const { resource } = await f.store.create(patient('hot-1'));
       const results = await Promise.all(
-        Array.from({ length: 40 }, (_, i) => stores[i % 2]!.update({ ...resource, meta: undefined, name: [{ family: `Hot${i}`, given: ['Test'] }] })),
+        Array.from({ length: 40 }, (_, i) => stores[i % 2]!.update<Patient>({ ...resource, meta: undefined, name: [{ family: `Hot${i}`, given: ['Test'] }] })),
       );
       const versions = results.map((r) => Number(r.resource.meta!.versionId)).sort((a, b) => a - b);
       expect(versions).toEqual(Array.from({ length: 40 }, (_, i) => i + 2));
