@@ -1,12 +1,13 @@
 /**
- * @module Writes received messages to the inbox in groups: one multi-row INSERT … ON CONFLICT per
- * flush, so many connections share one commit. A re-sent message (same dedup key) does not insert:
- * the original row's duplicate count goes up and its stored ACK comes back to be sent again.
+ * @module Writes received messages to the inbox in groups: one INSERT … ON CONFLICT per flush (one
+ * call of `hl7_inbox_insert_batch`), so many connections share one commit. A re-sent message (same
+ * dedup key) does not insert: the original row's duplicate count goes up and its stored ACK comes
+ * back to be sent again.
  */
-import { sql } from 'kysely';
+import { CompiledQuery } from 'kysely';
 import type { AnyDb } from '../../db/index.js';
 import { GroupCommitter } from './group-commit.js';
-import { inboxDb, type AckMode, type InboxStatus } from './schema.js';
+import type { AckMode, InboxStatus } from './schema.js';
 
 export interface NewInboxRow {
   readonly transport: string;
@@ -47,10 +48,19 @@ export interface StoredRow {
 
 /**
  * PostgreSQL text cannot hold U+0000, and one such byte in a header field would fail the whole
- * group-commit batch (every sender in it would get AR). The raw bytes keep the original.
+ * group-commit batch (every sender in it would get AR). The raw bytes keep the original. A lone
+ * surrogate would fail the JSON → text conversion the same way; pg's UTF-8 encoding used to turn it
+ * into U+FFFD, and so does this.
  */
+const SURROGATE = /[\uD800-\uDFFF]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 function pgText<T extends string | null | undefined>(value: T): T {
-  return (typeof value === 'string' && value.includes('\u0000') ? value.replace(/\u0000/g, '\uFFFD') : value) as T;
+  if (typeof value !== 'string') return value;
+  let text: string = value;
+  if (text.includes('\u0000')) text = text.replace(/\u0000/g, '\uFFFD');
+  if (SURROGATE.test(text)) text = text.replace(LONE_SURROGATE, '\uFFFD');
+  return text as T;
 }
 
 /** The dedup key for sender + MSH-10 (unit separator: cannot occur in HL7 text). */
@@ -58,54 +68,61 @@ export function dedupKeyOf(sendingApplication: string, sendingFacility: string, 
   return `${sendingApplication}\u001f${sendingFacility}\u001f${controlId}`;
 }
 
+/**
+ * One short statement for every batch size: the rows travel as one JSON parameter (JSON.stringify is
+ * native; the raw bytes as base64) to `hl7_inbox_insert_batch` (migration 0301), whose INSERT plan
+ * PostgreSQL keeps per session. No query builder runs per flush.
+ */
+const INSERT_BATCH = CompiledQuery.raw(
+  'select r_id as id, r_dedup_key as dedup_key, r_inserted as inserted, r_ack as ack, r_ack_code as ack_code, r_status as status from hl7_inbox_insert_batch($1::json)',
+);
+
+interface InsertedRow {
+  id: number | string;
+  dedup_key: string | null;
+  inserted: boolean;
+  ack: string | null;
+  ack_code: string | null;
+  status: InboxStatus;
+}
+
+function jsonRow(r: NewInboxRow) {
+  return {
+    transport: pgText(r.transport),
+    peer: pgText(r.peer),
+    sender: pgText(r.sender),
+    sa: pgText(r.sendingApplication),
+    sf: pgText(r.sendingFacility),
+    ra: pgText(r.receivingApplication),
+    rf: pgText(r.receivingFacility),
+    mt: pgText(r.messageType),
+    te: pgText(r.triggerEvent),
+    cid: pgText(r.controlId),
+    v: pgText(r.version),
+    dt: pgText(r.messageDateTime),
+    pk: pgText(r.patientKey),
+    status: r.status,
+    am: pgText(r.ackMode),
+    aat: pgText(r.acceptAckType),
+    pat: pgText(r.appAckType),
+    ac: pgText(r.ackCode),
+    ack: pgText(r.ack),
+    ec: pgText(r.errorCode),
+    err: pgText(r.error),
+    dk: pgText(r.dedupKey),
+    raw: Buffer.from(r.raw.buffer, r.raw.byteOffset, r.raw.byteLength).toString('base64'),
+    rb: r.raw.byteLength,
+    lease: r.leaseMs,
+  };
+}
+
 export function createInboxWriter(db: AnyDb, options: { maxBatch?: number; maxInFlight?: number } = {}): GroupCommitter<NewInboxRow, StoredRow> {
-  const idb = inboxDb(db);
   return new GroupCommitter<NewInboxRow, StoredRow>(
     async (rows) => {
-      const result = await idb
-        .insertInto('hl7_inbox')
-        .values(
-          rows.map((r) => ({
-            transport: pgText(r.transport),
-            peer: pgText(r.peer),
-            sender: pgText(r.sender),
-            sending_application: pgText(r.sendingApplication),
-            sending_facility: pgText(r.sendingFacility),
-            receiving_application: pgText(r.receivingApplication),
-            receiving_facility: pgText(r.receivingFacility),
-            message_type: pgText(r.messageType),
-            trigger_event: pgText(r.triggerEvent),
-            control_id: pgText(r.controlId),
-            version: pgText(r.version),
-            message_datetime: pgText(r.messageDateTime),
-            patient_key: pgText(r.patientKey),
-            status: r.status,
-            ack_mode: pgText(r.ackMode),
-            accept_ack_type: pgText(r.acceptAckType),
-            app_ack_type: pgText(r.appAckType),
-            ack_code: pgText(r.ackCode),
-            ack: pgText(r.ack),
-            error_code: pgText(r.errorCode),
-            error: pgText(r.error),
-            dedup_key: pgText(r.dedupKey),
-            raw: r.raw,
-            raw_bytes: r.raw.byteLength,
-            lease_until: r.leaseMs > 0 ? sql<Date>`now() + make_interval(secs => ${r.leaseMs / 1000})` : null,
-            attempts: r.leaseMs > 0 ? 1 : 0,
-            outcome: null,
-          })),
-        )
-        .onConflict((oc) =>
-          oc.column('dedup_key').doUpdateSet({
-            duplicates: sql<number>`hl7_inbox.duplicates + 1`,
-            last_duplicate_at: sql<Date>`now()`,
-          }),
-        )
-        .returning(['id', 'dedup_key', 'ack', 'ack_code', 'status', sql<boolean>`(xmax = 0)`.as('inserted')])
-        .execute();
-      // INSERT … RETURNING yields rows in VALUES order; the dedup key check guards that assumption.
-      return result.map((row, i) => {
-        if (row.dedup_key !== rows[i]!.dedupKey) throw new Error('inbox insert returned rows out of order');
+      const result = await db.executeQuery<InsertedRow>({ ...INSERT_BATCH, parameters: [JSON.stringify(rows.map(jsonRow))] });
+      // The function's INSERT … SELECT … RETURNING yields rows in input order; the dedup key check guards that assumption.
+      return result.rows.map((row, i) => {
+        if (row.dedup_key !== pgText(rows[i]!.dedupKey)) throw new Error('inbox insert returned rows out of order');
         return { id: Number(row.id), inserted: row.inserted, ack: row.ack, ackCode: row.ack_code, status: row.status };
       });
     },

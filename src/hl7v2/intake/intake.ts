@@ -15,7 +15,7 @@ import type { Metrics } from '../../metrics/index.js';
 import { parseMessage, type Hl7Message, type MshHeader } from '../er7/index.js';
 import { ackCodeOf, buildIntakeAck, headerOf, type AckCode } from './ack.js';
 import { createInboxWriter, dedupKeyOf, type NewInboxRow, type StoredRow } from './inbox-writer.js';
-import { patientKeyOf, salvageHeader, senderOf } from './message-facts.js';
+import { patientKeyOf, salvageHeader, senderOf, sniffSender } from './message-facts.js';
 import { processRow, type ProcessingDeps } from './processing.js';
 import { inboxDb } from './schema.js';
 import type { SenderDirectory } from './senders.js';
@@ -87,14 +87,14 @@ export class Intake {
     let target: MshHeader;
     let error: CarebridgeError | undefined;
     // The sender decides the charset override, so it is read before the real parse (MSH is ASCII).
-    const sniffed = salvageHeader(raw.subarray(0, 4096).toString('latin1'));
-    const policy = this.#deps.senders.policyFor(sniffed.sendingApplication ?? '', sniffed.sendingFacility ?? '', context.remoteAddress);
+    const sniffed = sniffSender(raw);
+    const policy = this.#deps.senders.policyFor(sniffed.sendingApplication, sniffed.sendingFacility, context.remoteAddress);
     try {
       message = parseMessage(raw, { charset: policy?.charset });
       target = message.header;
     } catch (err) {
       error = normalizeError(err);
-      target = headerOf(sniffed);
+      target = headerOf(salvageHeader(raw.subarray(0, 4096).toString('latin1')));
     }
     const ackFor: Hl7Message | MshHeader = message ?? target;
     const enhanced = Boolean(target.acceptAckType || target.applicationAckType);

@@ -4,6 +4,9 @@
  * Row format log:
  * - 0300 (2026-11-23): first version. `dedup_key` (sender + MSH-10) is unique while set; the sweeper
  *   clears it once the row is older than DEDUP_WINDOW_DAYS, so an old control id may be reused.
+ * - 0301 (2026-11-23): no row change; `hl7_inbox_insert_batch(json)` inserts one group-commit batch.
+ *   PL/pgSQL keeps its statement's plan for the session, so a flush no longer pays PostgreSQL's
+ *   parse and plan of a 26-column INSERT … SELECT (about a third of its cost at a few rows a flush).
  */
 import { sql, type Generated, type ColumnType, type Kysely } from 'kysely';
 import type { AnyDb, Migration } from '../../db/index.js';
@@ -112,6 +115,38 @@ export const hl7v2Migrations: Migration[] = [
         create index hl7_inbox_received_at on hl7_inbox (received_at);
         create index hl7_inbox_patient on hl7_inbox (patient_key);
         create index hl7_inbox_dedup_age on hl7_inbox (received_at) where dedup_key is not null;
+      `.execute(db);
+    },
+  },
+  {
+    name: '0301_hl7v2_inbox_insert_batch',
+    async up(db) {
+      // Rows come as a JSON array (raw bytes base64); results come back in input order.
+      await sql`
+        create function hl7_inbox_insert_batch(batch json)
+        returns table (r_id bigint, r_dedup_key text, r_inserted boolean, r_ack text, r_ack_code text, r_status text)
+        language plpgsql as $fn$
+        begin
+          return query
+          insert into hl7_inbox (
+            transport, peer, sender, sending_application, sending_facility, receiving_application,
+            receiving_facility, message_type, trigger_event, control_id, version, message_datetime,
+            patient_key, status, ack_mode, accept_ack_type, app_ack_type, ack_code, ack, error_code, error,
+            dedup_key, raw, raw_bytes, lease_until, attempts)
+          select r.transport, r.peer, r.sender, r.sa, r.sf, r.ra, r.rf, r.mt, r.te, r.cid, r.v, r.dt,
+            r.pk, r.status, r.am, r.aat, r.pat, r.ac, r.ack, r.ec, r.err, r.dk, decode(r.raw, 'base64'),
+            r.rb, case when r.lease > 0 then now() + make_interval(secs => r.lease / 1000.0) end,
+            case when r.lease > 0 then 1 else 0 end
+          from json_to_recordset(batch) as r(
+            transport text, peer text, sender text, sa text, sf text, ra text, rf text, mt text, te text,
+            cid text, v text, dt text, pk text, status text, am text, aat text, pat text, ac text, ack text,
+            ec text, err text, dk text, raw text, rb int, lease int)
+          on conflict (dedup_key) do update
+            set duplicates = hl7_inbox.duplicates + 1, last_duplicate_at = now()
+          returning hl7_inbox.id, hl7_inbox.dedup_key, (hl7_inbox.xmax = 0),
+            case when hl7_inbox.xmax = 0 then null else hl7_inbox.ack end, hl7_inbox.ack_code, hl7_inbox.status;
+        end
+        $fn$;
       `.execute(db);
     },
   },
