@@ -25,15 +25,14 @@ export function runMessageMap(map: CompiledMessageMap, message: MappableMessage,
   const h = message.header;
   const sender = `${h.sendingApplication}|${h.sendingFacility}`;
   const instances = new Map<string, Instance[]>();
-  const within = new Map<string, string>();
   const run: MapRun = {
     message, event: h.triggerEvent, sender, timeZone: o.timeZone, constants: map.constants,
-    index: buildSegmentIndex(message), instances, within, prefix: '',
+    index: buildSegmentIndex(message), instances, within: map.within, prefix: '',
     ...(o.explain ? { explain: [] as ExplainEntry[] } : {}),
   };
   const skipped = new Set<number>();
   const urnBase = hashHex(sender, h.controlId);
-  const planned = plan(map, run, instances, within, skipped, urnBase);
+  const planned = plan(map, run, instances, skipped, urnBase);
   const entries: BundleEntry[] = [];
   const merges: MergeInstruction[] = [];
   const meta = {
@@ -81,10 +80,9 @@ export function runMessageMap(map: CompiledMessageMap, message: MappableMessage,
   };
 }
 
-function plan(map: CompiledMessageMap, run: MapRun, instances: Map<string, Instance[]>, within: Map<string, string>, skipped: Set<number>, urnBase: string): Planned[] {
+function plan(map: CompiledMessageMap, run: MapRun, instances: Map<string, Instance[]>, skipped: Set<number>, urnBase: string): Planned[] {
   const out: Planned[] = [];
   for (const e of map.entries) {
-    if (e.within) within.set(e.key, e.within);
     const list: Instance[] = [];
     instances.set(e.key, list);
     const positions = run.index.get(e.segment);

@@ -43,6 +43,8 @@ export interface CompiledMessageMap {
   readonly constants: Readonly<Record<string, string>>;
   readonly merge?: MergeSpec;
   readonly provenance: boolean;
+  /** `within` relation per key (child key → parent key), for references between grouped resources. */
+  readonly within: ReadonlyMap<string, string>;
   /** Segment name → fields some rule reads (unmapped-data report). */
   readonly reads: ReadonlyMap<string, ReadonlySet<number>>;
   readonly source: SourceRef;
@@ -74,7 +76,9 @@ export function compileMessageMap(env: CompileEnv, spec: MessageMapSpec): Compil
     if (!set) reads.set(seg!, (set = new Set()));
     set.add(Number(f));
   }
-  return { id: spec.id, match: spec.match, entries: linked, constants, merge: spec.merge, provenance: spec.provenance ?? false, reads, source: spec.source };
+  const within = new Map<string, string>();
+  for (const e of entries) if (e.within) within.set(e.key, e.within);
+  return { id: spec.id, match: spec.match, entries: linked, within, constants, merge: spec.merge, provenance: spec.provenance ?? false, reads, source: spec.source };
 }
 
 function collect(env: CompileEnv, spec: MessageMapSpec, out: MessageResourceSpec[], constants: Record<string, string>, stack: string[]): void {

@@ -46,11 +46,13 @@ export interface Scope {
 
 export function buildSegmentIndex(message: MappableMessage): Map<string, number[]> {
   const index = new Map<string, number[]>();
-  message.segments.forEach((s, i) => {
-    const list = index.get(s.name);
+  const segments = message.segments;
+  for (let i = 0; i < segments.length; i++) {
+    const name = segments[i]!.name;
+    const list = index.get(name);
     if (list) list.push(i);
-    else index.set(s.name, [i]);
-  });
+    else index.set(name, [i]);
+  }
   return index;
 }
 
