@@ -10,7 +10,8 @@ import { CarebridgeError } from '../errors/index.js';
 import { insertNew, upsertById, deleteById, type WriteResult } from './crud.js';
 import { matchesQuery } from './search/index.js';
 import type { WriteOptions } from './types.js';
-import { advisoryLock, lockCurrent } from './write.js';
+import { sameContent } from './resource-meta.js';
+import { advisoryLock, lockCurrent, readCurrentRow } from './write.js';
 
 export interface ConditionalQuery {
   readonly type: string;
@@ -57,6 +58,8 @@ export async function conditionalUpdate<T extends Resource>(trx: AnyDb, query: s
   if (c.type !== r.resourceType) {
     throw new CarebridgeError('CB_ERR_BAD_REQUEST', `Conditional update of ${c.type} with a ${r.resourceType} body`, { details: [{ diagnostics: 'resourceType does not match the URL', expression: `${r.resourceType}.resourceType` }] });
   }
+  const unchanged = await unchangedMatch(trx, c, r, o);
+  if (unchanged) return unchanged;
   const ids = await lockAndMatch(trx, c);
   if (ids.length > 1) throw multiple(c, ids.length);
   if (ids.length === 1) {
@@ -66,6 +69,22 @@ export async function conditionalUpdate<T extends Resource>(trx: AnyDb, query: s
     return upsertById(trx, { ...r, id: ids[0] }, o);
   }
   return r.id ? upsertById(trx, r, o) : insertNew(trx, r, o);
+}
+
+/**
+ * The no-op fast path of a conditional update: when exactly one resource matches and it already
+ * says what `r` says, nothing is written and no lock is taken. Safe without the lock because a
+ * no-op is indistinguishable from having run just before any concurrent writer. It matters for
+ * mapped HL7 traffic, where most messages repeat the same Practitioner, Location and Patient: with
+ * the lock, every message touching one doctor would queue behind the previous one's commit.
+ */
+async function unchangedMatch<T extends Resource>(trx: AnyDb, c: ConditionalQuery, r: T, o: WriteOptions): Promise<WriteResult<T> | undefined> {
+  if (o.ifMatch) return undefined;
+  const ids = await matchesQuery(trx, c.type, c.query);
+  if (ids.length !== 1 || (r.id && r.id !== ids[0])) return undefined;
+  const current = await readCurrentRow(trx, c.type, ids[0]!);
+  if (!current || current.deleted || !sameContent(current.content, r)) return undefined;
+  return { resource: current.content as T, created: false };
 }
 
 /** Deletes every match; returns how many were deleted. */

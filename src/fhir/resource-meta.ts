@@ -40,15 +40,28 @@ export function stampMeta<T extends Resource>(r: T, id: string, versionId: numbe
   return { ...r, id, meta };
 }
 
-/** Content equality ignoring the server-managed meta fields (for no-op updates). */
+/**
+ * The tag the v2 mappings put on what they write (which mapping, which content hash). Like
+ * meta.source it says where a version came from, not what the resource says.
+ */
+const ORIGIN_TAG_SYSTEM = 'https://carebridge.dev/fhir/CodeSystem/mapping';
+
+/**
+ * Content equality for no-op updates, ignoring meta that records origin rather than content:
+ * versionId, lastUpdated, source and the mapping tag. Otherwise every HL7 message that mentions
+ * the same attending doctor (a different MSH-10 each time) would write a new Practitioner version,
+ * queue on its lock, and wake every change-feed consumer for nothing.
+ */
 export function sameContent(a: Resource, b: Resource): boolean {
-  return stableJson(stripServerMeta(a)) === stableJson(stripServerMeta(b));
+  return stableJson(stripOriginMeta(a)) === stableJson(stripOriginMeta(b));
 }
 
-function stripServerMeta(r: Resource): Resource {
-  if (!r.meta) return r;
-  const { versionId: _v, lastUpdated: _l, ...rest } = r.meta;
-  return { ...r, meta: Object.keys(rest).length ? rest : undefined } as Resource;
+function stripOriginMeta(r: Resource): Resource {
+  if (!r.meta) return { ...r, id: undefined } as Resource;
+  const { versionId: _v, lastUpdated: _l, source: _s, tag, ...rest } = r.meta;
+  const contentTags = tag?.filter((t) => t.system !== ORIGIN_TAG_SYSTEM);
+  const meta = { ...rest, ...(contentTags?.length ? { tag: contentTags } : {}) };
+  return { ...r, id: undefined, meta: Object.keys(meta).length ? meta : undefined } as Resource;
 }
 
 function stableJson(value: unknown): string {

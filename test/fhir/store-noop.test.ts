@@ -1,0 +1,79 @@
+/**
+ * No-op conditional updates: a resource that already says what the update says keeps its version
+ * and writes no change-feed row, even when the update comes from another message (other
+ * meta.source, other mapping tag) — and without queueing behind a writer that holds the criteria
+ * lock. A real change still writes a version.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import type { Practitioner } from 'fhir/r4.js';
+import { testDatabaseKinds } from '../helpers/db.js';
+import { openStore, type StoreFixture } from './store-helpers.js';
+
+const MAPPING_TAG = 'https://carebridge.dev/fhir/CodeSystem/mapping';
+
+function doctor(controlId: string, mapping: string, family = 'Smith'): Practitioner {
+  return {
+    resourceType: 'Practitioner',
+    meta: { source: `urn:carebridge:hl7v2:HIS%7CNWH#${controlId}`, tag: [{ system: MAPPING_TAG, code: mapping, version: 'abc' }] },
+    identifier: [{ system: 'urn:npi', value: '1234' }],
+    name: [{ family, given: ['John'] }],
+  };
+}
+
+describe.each(testDatabaseKinds())('no-op conditional updates on %s', (kind) => {
+  let f: StoreFixture;
+  beforeAll(async () => {
+    f = await openStore(kind, { poolSize: 4 });
+  });
+  afterAll(() => f?.database.close());
+  const feedRows = async (id: string) =>
+    Number((await sql<{ n: string }>`select count(*) as n from fhir_change_feed where resource_type = 'Practitioner' and id = ${id}`.execute(f.database.db)).rows[0]!.n);
+  const query = 'Practitioner?identifier=urn:npi|1234';
+
+  it('keeps the version when only the origin (meta.source, mapping tag) differs', async () => {
+    const first = await f.store.conditionalUpdate(query, doctor('MSG-1', 'adt-a01'));
+    expect(first.created).toBe(true);
+    const again = await f.store.conditionalUpdate(query, doctor('MSG-2', 'siu-s12'));
+    expect(again.created).toBe(false);
+    expect(again.resource.meta?.versionId).toBe('1');
+    expect(again.resource.meta?.source).toMatch(/#MSG-1$/);
+    expect(await feedRows(first.resource.id!)).toBe(1);
+  });
+
+  it('writes a new version when the content changes, or a content tag does', async () => {
+    const changed = await f.store.conditionalUpdate(query, doctor('MSG-3', 'adt-a08', 'Smythe'));
+    expect(changed.resource.meta?.versionId).toBe('2');
+    const tagged = doctor('MSG-4', 'adt-a08', 'Smythe');
+    tagged.meta!.tag!.push({ system: 'urn:crm:segment', code: 'vip' });
+    expect((await f.store.conditionalUpdate(query, tagged)).resource.meta?.versionId).toBe('3');
+    expect(await feedRows(changed.resource.id!)).toBe(3);
+  });
+
+  // PGlite has one connection: a second open transaction would wait for it, not for the lock.
+  it.runIf(kind === 'postgres')('answers an unchanged update without waiting for a transaction that holds the criteria lock', async () => {
+    const current = doctor('MSG-5', 'adt-a01', 'Smythe');
+    current.meta!.tag!.push({ system: 'urn:crm:segment', code: 'vip' });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let lockTaken!: () => void;
+    const locked = new Promise<void>((r) => (lockTaken = r));
+    // Another writer of the same criteria, mid-transaction (it holds the conditional lock).
+    const other = f.database.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(100, hashtext(${'fhir-cond:Practitioner?identifier=urn%3Anpi%7C1234'}))`.execute(trx);
+      lockTaken();
+      await held;
+    });
+    await locked;
+    try {
+      const result = await Promise.race([
+        f.store.conditionalUpdate(query, current).then((r) => r.resource.meta?.versionId),
+        new Promise<string>((r) => setTimeout(() => r('blocked'), 5000)),
+      ]);
+      expect(result).toBe('3');
+    } finally {
+      release();
+      await other;
+    }
+  });
+});
