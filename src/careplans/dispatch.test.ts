@@ -57,6 +57,13 @@ describe('dispatch decision', () => {
     expect(asked).toEqual(['sms']);
     expect(d.kind === 'communication' && d.communication.statusReason?.text).toBe('contact not permitted: deny');
   });
+  it('local-time placeholders render in the patient zone (computed only when named)', async () => {
+    const timed = { ...activity, templates: { en: 'due {{due.time}}, anchor {{anchor.time}}, appt {{appointment.start}}' } };
+    const en = pt({ name: [{ family: 'Li', given: ['Lei'] }], telecom: [{ system: 'sms', value: '1' }], communication: [{ language: { coding: [{ code: 'en' }] } }] });
+    const d = await decideDispatch({ row, plan, activity: timed, patient: en, now: at, consent: async () => ({ allowed: true, reason: 'permit' }) });
+    // at = 02:00Z = 10:00 Shanghai; the anchor is the activity's offset (+3d) earlier.
+    expect(d.kind === 'communication' && d.communication.payload?.[0]?.contentString).toBe('due 2026-03-04 10:00, anchor 2026-03-01 10:00, appt 2026-03-01 10:00');
+  });
   it('22:00 in Shanghai → wait until 08:00', async () => {
     const late = new Date('2026-03-04T14:00:00Z');
     const d = await decideDispatch({ row, plan, activity, patient, now: late, consent: async () => ({ allowed: true, reason: 'permit' }) });

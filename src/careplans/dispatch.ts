@@ -46,13 +46,14 @@ function displayName(names: HumanName[] | undefined, language: string): { name: 
 function templateValues(input: DispatchFacts, language: string, timeZone: string): TemplateValues {
   const anchor = new Date(input.row.due_at.getTime() - parseOffsetMs(input.activity.offset));
   const n = displayName(input.patient?.name, language);
+  // Local times are computed only when the template names them (Intl formatting is the dear part).
   return {
     'patient.name': n.name,
     'patient.family': n.family,
     'patient.given': n.given,
-    'anchor.time': formatLocal(anchor, timeZone),
-    'appointment.start': formatLocal(anchor, timeZone),
-    'due.time': formatLocal(input.row.due_at, timeZone),
+    get 'anchor.time'() { return formatLocal(anchor, timeZone); },
+    get 'appointment.start'() { return formatLocal(anchor, timeZone); },
+    get 'due.time'() { return formatLocal(input.row.due_at, timeZone); },
     'plan.title': input.plan.title,
   };
 }

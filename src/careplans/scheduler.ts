@@ -251,16 +251,18 @@ export function createScheduler(deps: SchedulerDeps) {
     return queries.map((q) => answers.get(keyOf(q)));
   }
 
-  /** One batch: claim, decide (patients and consent read for the whole batch), write. Returns the per-outcome counts. */
-  async function sweepBatch(): Promise<SweepReport> {
+  type Prepared = { claimed: number; counts: Record<Outcome, number>; decided: Decided[]; claimMs: number; decideMs: number };
+
+  /** Claims a batch and decides it (patients and consent read for the whole batch); deferred rows are released here. */
+  async function prepareBatch(): Promise<Prepared> {
     const t0 = performance.now();
     const rows = await claimDue(deps.db, instanceId, deps.clock.now(), batchSize, leaseMs);
     const t1 = performance.now();
     const counts: Record<Outcome, number> = { sent: 0, notDone: 0, tasks: 0, deferred: 0, lost: 0, failed: 0 };
-    if (!rows.length) return { claimed: 0, ...counts };
+    const decided: Decided[] = [];
+    if (!rows.length) return { claimed: 0, counts, decided, claimMs: t1 - t0, decideMs: 0 };
     const now = deps.clock.now();
     const releases: Release[] = [];
-    const decided: Decided[] = [];
     const asking: Array<{ row: CareplanActivityRow; purpose: string; step: Extract<DispatchStep, { kind: 'ask-consent' }> }> = [];
     const patients = await loadPatients(rows.map((r) => r.patient_ref));
     for (const row of rows) {
@@ -291,10 +293,16 @@ export function createScheduler(deps: SchedulerDeps) {
     const released = await release(releases, now);
     counts.deferred += released.size;
     counts.lost += releases.length - released.size;
+    return { claimed: rows.length, counts, decided, claimMs: t1 - t0, decideMs: performance.now() - t1 };
+  }
+
+  /** Writes a prepared batch's outcomes. Returns the per-outcome counts. */
+  async function finishBatch(p: Prepared): Promise<SweepReport> {
+    const { counts, decided } = p;
     const t2 = performance.now();
     const written = await finishAll(decided);
-    const t3 = performance.now();
-    deps.logger.debug({ claimed: rows.length, claimMs: Math.round(t1 - t0), decideMs: Math.round(t2 - t1), writeMs: Math.round(t3 - t2) }, 'care-plan sweep batch');
+    const writeMs = performance.now() - t2;
+    if (p.claimed) deps.logger.debug({ claimed: p.claimed, claimMs: Math.round(p.claimMs), decideMs: Math.round(p.decideMs), writeMs: Math.round(writeMs) }, 'care-plan sweep batch');
     for (const d of decided) {
       const ok = written.get(d.row.id);
       if (ok === undefined) counts.failed++;
@@ -304,16 +312,47 @@ export function createScheduler(deps: SchedulerDeps) {
         counts[d.decision.kind === 'task' ? 'tasks' : d.decision.status === 'sent' ? 'sent' : 'notDone']++;
       }
     }
-    return { claimed: rows.length, ...counts };
+    return { claimed: p.claimed, ...counts };
   }
 
-  /** Sweeps until nothing is due (or only failures remain). */
+  /** One batch: claim, decide, write. */
+  async function sweepBatch(): Promise<SweepReport> {
+    return finishBatch(await prepareBatch());
+  }
+
+  /**
+   * Sweeps until nothing is due (or only failures remain). Batches overlap: the next batch is
+   * claimed and decided while the previous one's outcomes are being written, so the reads of one
+   * and the writes of the other share the time (at most two batches are claimed at once).
+   */
   async function sweep(): Promise<SweepReport> {
     const total = { claimed: 0, sent: 0, notDone: 0, tasks: 0, deferred: 0, lost: 0, failed: 0 };
-    for (;;) {
-      const r = await sweepBatch();
+    const add = (r: SweepReport) => {
       for (const k of Object.keys(total) as Array<keyof SweepReport>) total[k] += r[k];
-      if (r.claimed < batchSize || r.failed === r.claimed) break;
+      return r;
+    };
+    const allFailed = (r: SweepReport) => r.claimed > 0 && r.failed === r.claimed;
+    let writing: Promise<SweepReport> | undefined;
+    try {
+      for (;;) {
+        const next = await prepareBatch();
+        if (writing) {
+          const r = add(await writing);
+          writing = undefined;
+          // Everything failed: stop claiming (the rows come back after their lease); this batch still writes.
+          if (allFailed(r)) {
+            add(await finishBatch(next));
+            break;
+          }
+        }
+        if (next.claimed === 0) break;
+        writing = finishBatch(next);
+        if (next.claimed < batchSize) break;
+      }
+      if (writing) add(await writing);
+    } finally {
+      // A failed claim/decide must not leave a write unobserved.
+      if (writing) await writing.catch(() => undefined);
     }
     if (total.claimed) deps.logger.info({ instance: instanceId, ...total }, 'care-plan sweep');
     return total;
