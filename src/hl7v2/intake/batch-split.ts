@@ -23,10 +23,14 @@ export function splitUpload(body: Buffer): SplitUpload {
     if (start >= 0) messages.push(body.subarray(start, end));
     start = -1;
   };
+  // The next CR and LF are remembered and searched again only once passed (-1: none left), so an
+  // upload with one kind of line end only is read once, not once per line.
+  let nextCr = text.indexOf('\r');
+  let nextLf = text.indexOf('\n');
   while (pos < text.length) {
-    let end = text.indexOf('\r', pos);
-    const lf = text.indexOf('\n', pos);
-    if (end < 0 || (lf >= 0 && lf < end)) end = lf;
+    if (nextCr >= 0 && nextCr < pos) nextCr = text.indexOf('\r', pos);
+    if (nextLf >= 0 && nextLf < pos) nextLf = text.indexOf('\n', pos);
+    const end = nextCr < 0 ? nextLf : nextLf < 0 ? nextCr : Math.min(nextCr, nextLf);
     const lineEnd = end < 0 ? text.length : end;
     const name = text.slice(pos, pos + 3);
     if (name === 'MSH') {

@@ -126,6 +126,6 @@ export function createInboxWriter(db: AnyDb, options: { maxBatch?: number; maxIn
         return { id: Number(row.id), inserted: row.inserted, ack: row.ack, ackCode: row.ack_code, status: row.status };
       });
     },
-    { maxBatch: options.maxBatch ?? 500, maxInFlight: options.maxInFlight ?? 3, keyOf: (r) => r.dedupKey ?? undefined },
+    { maxBatch: options.maxBatch ?? 500, maxInFlight: options.maxInFlight ?? 2, keyOf: (r) => r.dedupKey ?? undefined },
   );
 }
