@@ -48,6 +48,7 @@ export const fhirMigrations: Migration[] = [
     // transaction it is atomic by itself, so a REST write costs one round trip instead of five
     // (BEGIN, lock, row, index, COMMIT). Returns false, writing nothing, when the current version
     // is not `p_expected` (0 = the resource must not exist yet); the caller re-reads and retries.
+    // p_history null = the history row holds p_content (every version but a deletion's stub).
     name: '0101_fhir_write_one_function',
     async up(db) {
       await sql.raw(WRITE_ONE_FUNCTION).execute(db);
@@ -75,7 +76,7 @@ begin
     return false;
   end if;
   insert into fhir_resource_history (resource_type, id, version_id, last_updated, deleted, operation, content)
-    values (p_type, p_id, p_version, p_last_updated, v_deleted, p_operation, p_history);
+    values (p_type, p_id, p_version, p_last_updated, v_deleted, p_operation, coalesce(p_history, p_content));
   insert into fhir_change_feed (resource_type, id, version_id, operation, changed_at, source)
     values (p_type, p_id, p_version, p_operation, p_last_updated, p_source);
   if p_expected = 0 then

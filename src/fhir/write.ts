@@ -31,10 +31,11 @@ const WRITE_ONE = 'select fhir_write_one($1, $2, $3, $4, $5, $6, $7, $8, $9, $10
 export async function tryWriteVersion(db: AnyDb, w: VersionWrite, expected: number): Promise<boolean> {
   const { content, history, source } = serialised(w);
   const index = w.operation === 'delete' ? '{}' : indexDocument(w.content);
+  // The history row of a live version is the content itself: sent once, parsed once (null = same).
   // A raw compiled query: the statement is fixed, so building it through the query builder on every
   // write is pure overhead.
   const result = await db.executeQuery<{ ok: boolean }>(
-    CompiledQuery.raw(WRITE_ONE, [w.resourceType, w.id, expected, w.versionId, w.lastUpdated, w.operation, content, history, source, index]),
+    CompiledQuery.raw(WRITE_ONE, [w.resourceType, w.id, expected, w.versionId, w.lastUpdated, w.operation, content, history === content ? null : history, source, index]),
   );
   return result.rows[0]?.ok === true;
 }
