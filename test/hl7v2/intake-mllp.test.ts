@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MllpClient } from '../../src/hl7v2/index.js';
+import { MllpClient, searchMessages } from '../../src/hl7v2/index.js';
 import { sql } from '../../src/db/index.js';
 import { testDatabaseKinds } from '../helpers/db.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -48,6 +48,11 @@ describe.each(testDatabaseKinds())('HL7 v2 intake over MLLP on %s', (kind) => {
     const rows = await inboxRows(db(), sql`control_id = 'C-DUP'`);
     expect(rows).toHaveLength(1);
     expect(rows[0]!.duplicates).toBe(1);
+    // The admin filter status=duplicate finds it (re-sends count on the original, not as rows).
+    const listed = await searchMessages(db(), { status: 'duplicate' });
+    expect(listed.map((m) => m.controlId)).toContain('C-DUP');
+    expect(listed.every((m) => m.duplicates > 0)).toBe(true);
+    expect(await searchMessages(db(), { status: 'duplicate', controlId: 'C-DUP-NEVER-RESENT' })).toEqual([]);
   });
 
   it('rejects a message with bad delimiters with AR + ERR, still storing it as failed', async () => {

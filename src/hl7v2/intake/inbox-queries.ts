@@ -81,7 +81,10 @@ function filtered(db: AnyDb, f: MessageFilter) {
     query = query.where('message_type', '=', type!);
     if (event) query = query.where('trigger_event', '=', event);
   }
-  if (f.status) query = query.where('status', '=', f.status);
+  // A re-send is not a row of its own (it would cost a second write per re-send): it counts on the
+  // original's `duplicates`. So `status=duplicate` finds the messages that were received again.
+  if (f.status === 'duplicate') query = query.where('duplicates', '>', 0);
+  else if (f.status) query = query.where('status', '=', f.status);
   if (f.patient) query = f.patient.includes('|') ? query.where('patient_key', '=', f.patient) : query.where('patient_key', 'like', `%|${f.patient.replace(/[%_\\]/g, '\\$&')}`);
   if (f.since) query = query.where('received_at', '>=', f.since);
   if (f.until) query = query.where('received_at', '<', f.until);

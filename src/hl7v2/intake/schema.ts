@@ -11,6 +11,10 @@
 import { sql, type Generated, type ColumnType, type Kysely } from 'kysely';
 import type { AnyDb, Migration } from '../../db/index.js';
 
+/**
+ * No row is stored with 'duplicate': a re-send increments the original row's `duplicates` (and sets
+ * `last_duplicate_at`), and the admin filter `status=duplicate` selects rows with duplicates > 0.
+ */
 export const INBOX_STATUSES = ['received', 'processed', 'failed', 'duplicate', 'unmapped'] as const;
 export type InboxStatus = (typeof INBOX_STATUSES)[number];
 
