@@ -128,15 +128,14 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const plansDir = benchPlansDir();
   const dueAt = new Date();
   await seedDueActivities(database.db, store, n, { patients: 1_000, dueAt });
-  // The whole backlog falls due the moment the two processes start, so the lag is the sweep's own
-  // (not the seeding's): lag = sent − t0.
-  const t0 = new Date();
-  await sql`update careplan_activity set due_at = ${t0}, run_at = ${t0}`.execute(database.db);
+  // The whole backlog counts as due the moment the two processes start (t0), so the lag is the
+  // sweep's own, not the seeding's: lag = sent − t0.
+  await sql`update careplan_activity set due_at = now(), run_at = now()`.execute(database.db);
   const started = Date.now();
   const [a, b] = await Promise.all([worker(opts.databaseUrl, plansDir), worker(opts.databaseUrl, plansDir)]);
   const seconds = (Date.now() - started) / 1000;
   const { rows } = await sql<{ lag: number; status: string }>`
-    select extract(epoch from (done_at - due_at))::float8 as lag, status from careplan_activity`.execute(database.db);
+    select extract(epoch from done_at)::float8 - ${started / 1000}::float8 as lag, status from careplan_activity`.execute(database.db);
   const { rows: comm } = await sql<{ n: number; maxv: number }>`
     select count(*)::int as n, max(version_id)::int as maxv from fhir_resource where resource_type = 'Communication'`.execute(database.db);
   await database.close();
