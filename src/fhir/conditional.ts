@@ -58,8 +58,8 @@ export async function conditionalUpdate<T extends Resource>(trx: AnyDb, query: s
   if (c.type !== r.resourceType) {
     throw new CarebridgeError('CB_ERR_BAD_REQUEST', `Conditional update of ${c.type} with a ${r.resourceType} body`, { details: [{ diagnostics: 'resourceType does not match the URL', expression: `${r.resourceType}.resourceType` }] });
   }
-  const unchanged = await unchangedMatch(trx, c, r, o);
-  if (unchanged) return unchanged;
+  const unchanged = o.ifMatch ? undefined : await unchangedMatch(trx, c, r);
+  if (unchanged) return { resource: unchanged.content as T, created: false };
   const ids = await lockAndMatch(trx, c);
   if (ids.length > 1) throw multiple(c, ids.length);
   if (ids.length === 1) {
@@ -73,18 +73,18 @@ export async function conditionalUpdate<T extends Resource>(trx: AnyDb, query: s
 
 /**
  * The no-op fast path of a conditional update: when exactly one resource matches and it already
- * says what `r` says, nothing is written and no lock is taken. Safe without the lock because a
+ * says what `r` says, nothing needs writing and no lock is taken. Safe without the lock because a
  * no-op is indistinguishable from having run just before any concurrent writer. It matters for
  * mapped HL7 traffic, where most messages repeat the same Practitioner, Location and Patient: with
  * the lock, every message touching one doctor would queue behind the previous one's commit.
+ * (A body with references still to be resolved never compares equal, so it takes the locked path.)
  */
-async function unchangedMatch<T extends Resource>(trx: AnyDb, c: ConditionalQuery, r: T, o: WriteOptions): Promise<WriteResult<T> | undefined> {
-  if (o.ifMatch) return undefined;
+export async function unchangedMatch(trx: AnyDb, c: ConditionalQuery, r: Resource): Promise<{ id: string; content: Resource } | undefined> {
   const ids = await matchesQuery(trx, c.type, c.query);
   if (ids.length !== 1 || (r.id && r.id !== ids[0])) return undefined;
   const current = await readCurrentRow(trx, c.type, ids[0]!);
   if (!current || current.deleted || !sameContent(current.content, r)) return undefined;
-  return { resource: current.content as T, created: false };
+  return { id: ids[0]!, content: current.content };
 }
 
 /** Deletes every match; returns how many were deleted. */

@@ -13,7 +13,7 @@ import { CarebridgeError, normalizeError } from '../errors/index.js';
 import { processBatch } from './batch.js';
 import { entryError, parseEntryRequest, type EntryRequest } from './bundle-request.js';
 import { assertCan, getEntry, writtenEntry } from './bundle-response.js';
-import { lockAndMatch, multiple, parseConditional } from './conditional.js';
+import { lockAndMatch, multiple, parseConditional, unchangedMatch } from './conditional.js';
 import { deleteById, prepareNew, upsertById } from './crud.js';
 import { readCurrent } from './read.js';
 import { needsResolution, rewriteReferences } from './references.js';
@@ -33,7 +33,7 @@ interface Plan {
   readonly req: EntryRequest;
   /** Settled target ids (several only for a conditional DELETE). */
   ids: string[];
-  /** POST whose ifNoneExist matched: nothing is written. */
+  /** POST whose ifNoneExist matched, or a conditional PUT that would change nothing: nothing is written. */
   existing?: boolean;
 }
 
@@ -99,10 +99,11 @@ async function settleTarget(trx: AnyDb, p: Plan, byFullUrl: Map<string, string>,
   if (req.method === 'PUT' && !req.id && !req.query) throw entryError(index, 'PUT needs Type/id or Type?criteria', 'request.url');
   if (criteria) {
     const c = parseConditional(criteria, req.type);
-    const ids = await lockAndMatch(trx, c);
+    const unchanged = req.method === 'PUT' && !req.ifMatch ? await unchangedMatch(trx, c, entry.resource!) : undefined;
+    const ids = unchanged ? [unchanged.id] : await lockAndMatch(trx, c);
     if (ids.length > 1 && req.method !== 'DELETE') throw multiple(c, ids.length);
     p.ids = ids.length ? ids : req.method === 'DELETE' ? [] : [entry.resource?.id && req.method === 'PUT' ? entry.resource.id : randomUUID()];
-    p.existing = req.method === 'POST' && ids.length === 1;
+    p.existing = (req.method === 'POST' && ids.length === 1) || unchanged !== undefined;
     if (req.method !== 'DELETE') byCriteria.set(`${c.type}?${c.query}`, p.ids[0]!);
   } else {
     p.ids = [req.method === 'POST' ? randomUUID() : req.id!];

@@ -76,4 +76,36 @@ describe.each(testDatabaseKinds())('no-op conditional updates on %s', (kind) => 
       await other;
     }
   });
+
+  it('does the same inside a transaction Bundle (how mapped messages write), also without the lock', async () => {
+    const current = doctor('MSG-6', 'oru-r01', 'Smythe');
+    current.meta!.tag!.push({ system: 'urn:crm:segment', code: 'vip' });
+    const bundle = (d: Practitioner) => ({ resourceType: 'Bundle' as const, type: 'transaction' as const, entry: [{ resource: d, request: { method: 'PUT' as const, url: query } }] });
+    const run = async () => {
+      const response = await f.store.transaction(bundle(current));
+      return response.entry?.[0]?.response?.etag;
+    };
+    if (kind === 'postgres') {
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let lockTaken!: () => void;
+      const locked = new Promise<void>((r) => (lockTaken = r));
+      const other = f.database.db.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(100, hashtext(${'fhir-cond:Practitioner?identifier=urn%3Anpi%7C1234'}))`.execute(trx);
+        lockTaken();
+        await held;
+      });
+      await locked;
+      try {
+        expect(await Promise.race([run(), new Promise<string>((r) => setTimeout(() => r('blocked'), 5000))])).toBe('W/"3"');
+      } finally {
+        release();
+        await other;
+      }
+    } else {
+      expect(await run()).toBe('W/"3"');
+    }
+    const changed = await f.store.transaction(bundle({ ...current, active: true }));
+    expect(changed.entry?.[0]?.response?.etag).toBe('W/"4"');
+  });
 });
