@@ -2,6 +2,12 @@
  * Mapping throughput in process, one core: the corpus mix (every ../shared/corpus message we have
  * a map for; fixtures/hl7 when the corpus is absent) mapped to transaction Bundles in a loop.
  * Reported twice: mapping only (messages parsed beforehand) and parse + map.
+ *
+ * Parse + map runs first, while no parsed message is kept alive. V8 decides per allocation site
+ * whether to allocate straight into the old generation (pretenuring) from how much survives young
+ * GC; with the map-only set (every message parsed and kept) alive, the parser's field arrays get
+ * pretenured and parse + map then measures old-generation GC (about 20 % slower here), which a
+ * running engine — parse, map, drop — does not pay.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { parseBatch } from '../../src/hl7v2/index.js';
@@ -11,27 +17,27 @@ import type { BenchOptions, BenchResult } from './types.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 
-function corpusMix(): Array<{ raw: Buffer; message: MappableMessage }> {
+/** The message of a file holding exactly one (so parse + map measures one message per iteration). */
+function parseOne(raw: Buffer): MappableMessage | undefined {
+  const { messages } = parseBatch(raw);
+  return messages.length === 1 ? (messages[0] as unknown as MappableMessage) : undefined;
+}
+
+function corpusFiles(): Buffer[] {
   const corpus = `${root}../shared/corpus/hl7v2`;
   const dir = existsSync(corpus) ? corpus : `${root}fixtures/hl7`;
-  const out: Array<{ raw: Buffer; message: MappableMessage }> = [];
-  for (const f of readdirSync(dir).sort()) {
-    const raw = readFileSync(`${dir}/${f}`);
-    const { messages } = parseBatch(raw);
-    // Single-message files only, so parse + map measures exactly one message per iteration.
-    if (messages.length === 1) out.push({ raw, message: messages[0] as unknown as MappableMessage });
-  }
-  return out;
+  return readdirSync(dir).sort().map((f) => readFileSync(`${dir}/${f}`));
 }
 
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const loaded = await loadMappingDir(`${root}mappings`);
   if (!loaded.ok) throw new Error(loaded.errors.map((e) => `${e.file}:${e.line}: ${e.reason}`).join('\n'));
   const set = createMappingSet(loaded.mappings);
-  const mix = corpusMix().filter((m) => {
-    if (!set.mappingFor(m.message.header.messageType, m.message.header.triggerEvent)) return false;
+  const mix = corpusFiles().filter((raw) => {
+    const message = parseOne(raw);
+    if (!message || !set.mappingFor(message.header.messageType, message.header.triggerEvent)) return false;
     try {
-      set.mapMessage(m.message);
+      set.mapMessage(message);
       return true;
     } catch {
       return false; // refused messages (no patient identifier) are not throughput
@@ -51,11 +57,9 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     const cpu = process.cpuUsage(cpu0);
     return n / ((cpu.user + cpu.system) / 1e6);
   };
-  const mapOnly = measure((i) => void set.mapMessage(mix[i % mix.length]!.message));
-  const parseAndMap = measure((i) => {
-    const { messages } = parseBatch(mix[i % mix.length]!.raw);
-    set.mapMessage(messages[0] as unknown as MappableMessage);
-  });
+  const parseAndMap = measure((i) => void set.mapMessage(parseOne(mix[i % mix.length]!)!));
+  const parsed = mix.map((raw) => parseOne(raw)!);
+  const mapOnly = measure((i) => void set.mapMessage(parsed[i % parsed.length]!));
   const results: BenchResult[] = [
     { name: `mapping: v2 → FHIR transaction Bundle, corpus mix (${mix.length} message kinds), 1 core`, value: Math.round(mapOnly), unit: 'msg/s', target: '≥ 20,000 msg/s/core' },
     { name: 'mapping: parse + map, corpus mix, 1 core', value: Math.round(parseAndMap), unit: 'msg/s' },
