@@ -1,6 +1,6 @@
 /** @module read and vread (http://hl7.org/fhir/R4/http.html#read). */
 import type { Resource } from 'fhir/r4.js';
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type { AnyDb } from '../db/index.js';
 import { CarebridgeError } from '../errors/index.js';
 
@@ -12,8 +12,8 @@ interface Row {
 
 /** Current version, or undefined when absent; throws CB_ERR_FHIR_GONE when deleted (if `gone`). */
 export async function readCurrent<T extends Resource>(db: AnyDb, type: string, id: string, gone: 'throw' | 'undefined'): Promise<T | undefined> {
-  const { rows } = await sql<Row>`
-    select version_id, deleted, content from fhir_resource where resource_type = ${type} and id = ${id}`.execute(db);
+  // Fixed text: a raw compiled query skips building it through the query builder on every read.
+  const { rows } = await db.executeQuery<Row>(CompiledQuery.raw('select version_id, deleted, content from fhir_resource where resource_type = $1 and id = $2', [type, id]));
   const row = rows[0];
   if (!row) return undefined;
   if (row.deleted) {
