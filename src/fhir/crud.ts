@@ -11,7 +11,7 @@ import type { AnyDb } from '../db/index.js';
 import { CarebridgeError } from '../errors/index.js';
 import { assertValidId, parseVersion, sameContent, stampMeta } from './resource-meta.js';
 import type { WriteOptions } from './types.js';
-import { advisoryLock, lockCurrent, readCurrentRow, tryWriteVersion, writeVersion, type CurrentRow, type VersionWrite } from './write.js';
+import { advisoryLock, lockCurrent, lockCurrentMany, readCurrentRow, tryWriteVersion, writeUpdates, writeVersion, type CurrentRow, type VersionWrite } from './write.js';
 
 export interface WriteResult<T extends Resource> {
   resource: T;
@@ -48,6 +48,55 @@ export async function upsertById<T extends Resource>(trx: AnyDb, r: T, o: WriteO
   if ('unchanged' in step) return step.unchanged;
   await writeVersion(trx, step.write, step.expected);
   return step.result;
+}
+
+/**
+ * upsertById for many resources of distinct ids (a transaction bundle's PUTs by id), same outcomes
+ * per resource: their rows locked with one statement, each planned (If-Match, no-op), every changed
+ * live resource written with writeUpdates. Absent ids (update-as-create, which must serialise on
+ * the id's advisory lock) and deleted ones go through upsertById after that. `atItem` labels a
+ * failure with the item it belongs to; any failure leaves the caller's transaction to roll back.
+ */
+export async function upsertManyById(trx: AnyDb, items: ReadonlyArray<{ resource: Resource; options: WriteOptions }>, atItem: (err: unknown, n: number) => Error): Promise<Array<WriteResult<Resource>>> {
+  const targets = items.map((item, n) => {
+    try {
+      return updateTarget(item.resource);
+    } catch (err) {
+      throw atItem(err, n);
+    }
+  });
+  const current = await lockCurrentMany(trx, targets);
+  const results = new Array<WriteResult<Resource>>(items.length);
+  const updates: Array<{ write: VersionWrite; expected: number }> = [];
+  const rest: number[] = [];
+  items.forEach((item, n) => {
+    const { type, id } = targets[n]!;
+    const row = current.get(`${type}/${id}`);
+    if (!row || row.deleted) {
+      rest.push(n);
+      return;
+    }
+    try {
+      const step = planUpdate(row, item.resource, item.options, type, id);
+      if ('unchanged' in step) {
+        results[n] = step.unchanged;
+      } else {
+        updates.push({ write: step.write, expected: step.expected });
+        results[n] = step.result;
+      }
+    } catch (err) {
+      throw atItem(err, n);
+    }
+  });
+  if (updates.length) await writeUpdates(trx, updates);
+  for (const n of rest) {
+    try {
+      results[n] = await upsertById(trx, items[n]!.resource, items[n]!.options);
+    } catch (err) {
+      throw atItem(err, n);
+    }
+  }
+  return results;
 }
 
 /**

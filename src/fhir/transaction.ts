@@ -14,7 +14,7 @@ import { processBatch } from './batch.js';
 import { entryError, parseEntryRequest, type EntryRequest } from './bundle-request.js';
 import { assertCan, getEntry, writtenEntry } from './bundle-response.js';
 import { lockAndMatch, multiple, parseConditional, unchangedMatch } from './conditional.js';
-import { deleteById, prepareNew, upsertById } from './crud.js';
+import { deleteById, prepareNew, upsertById, upsertManyById } from './crud.js';
 import { readCurrent } from './read.js';
 import { needsResolution, rewriteReferences } from './references.js';
 import { matchesQuery } from './search/index.js';
@@ -56,9 +56,16 @@ async function runTransaction(store: FhirStore, trx: AnyDb, bundle: Bundle, o: B
     await settleTarget(trx, p, byFullUrl, byCriteria);
   }
   const resolve = referenceResolver(trx, byFullUrl, byCriteria);
+  const batchable = batchableUpdates(plans);
   const results = new Array<BundleEntry>(plans.length);
-  // Plain creates are prepared one by one and written together (one statement for all of them).
+  // Plain creates are prepared one by one and written together (one statement for all of them);
+  // so are runs of PUTs by id (one statement locks their rows, two write their new versions).
   const creates: VersionWrite[] = [];
+  const updates: Array<{ plan: Plan; resource: Resource }> = [];
+  const flush = async (): Promise<void> => {
+    if (creates.length) await writeVersions(trx, creates.splice(0));
+    if (updates.length) await runUpdates(trx, updates.splice(0), results, o);
+  };
   for (const p of ordered) {
     try {
       if (p.req.method === 'POST' && !p.existing) {
@@ -69,14 +76,46 @@ async function runTransaction(store: FhirStore, trx: AnyDb, bundle: Bundle, o: B
         results[p.index] = writtenEntry(prepared.resource, 201, o.baseUrl);
         continue;
       }
-      if (creates.length) await writeVersions(trx, creates.splice(0));
+      if (batchable.has(p)) {
+        const resource = await rewriteReferences({ ...p.entry.resource!, id: p.ids[0] }, resolve);
+        validateResource(resource);
+        updates.push({ plan: p, resource });
+        continue;
+      }
+    } catch (err) {
+      throw atEntry(err, p.index);
+    }
+    await flush();
+    try {
       results[p.index] = await runEntry(store, trx, p, resolve, o);
     } catch (err) {
       throw atEntry(err, p.index);
     }
   }
-  if (creates.length) await writeVersions(trx, creates);
+  await flush();
   return { resourceType: 'Bundle', type: 'transaction-response', entry: results };
+}
+
+/**
+ * PUTs by id whose target no other entry of the bundle touches: they can be locked and written
+ * together without changing what any entry sees. The rest (conditional PUTs, an id twice) run
+ * one by one as before.
+ */
+function batchableUpdates(plans: readonly Plan[]): Set<Plan> {
+  const uses = new Map<string, number>();
+  for (const p of plans) for (const id of p.ids) uses.set(`${p.req.type}/${id}`, (uses.get(`${p.req.type}/${id}`) ?? 0) + 1);
+  return new Set(plans.filter((p) => p.req.method === 'PUT' && p.req.id && !p.req.query && !p.existing && uses.get(`${p.req.type}/${p.ids[0]}`) === 1));
+}
+
+async function runUpdates(trx: AnyDb, updates: ReadonlyArray<{ plan: Plan; resource: Resource }>, results: BundleEntry[], o: BundleOptions): Promise<void> {
+  const written = await upsertManyById(
+    trx,
+    updates.map(({ plan, resource }) => ({ resource, options: { source: o.source, ifMatch: plan.req.ifMatch } })),
+    (err, n) => atEntry(err, updates[n]!.plan.index),
+  );
+  written.forEach((w, n) => {
+    results[updates[n]!.plan.index] = writtenEntry(w.resource, w.created ? 201 : 200, o.baseUrl);
+  });
 }
 
 function checkAccess(p: Plan, access: AccessPolicy | undefined): void {

@@ -67,7 +67,7 @@ export async function writeVersions(trx: AnyDb, writes: readonly VersionWrite[])
   }
 }
 
-// 10 parameters per row; PostgreSQL allows 65,535 per statement.
+// 10 (11 for updates) parameters per row; PostgreSQL allows 65,535 per statement.
 const MAX_ROWS_PER_STATEMENT = 500;
 
 async function insertRows(trx: AnyDb, writes: readonly VersionWrite[]): Promise<void> {
@@ -88,6 +88,59 @@ async function insertRows(trx: AnyDb, writes: readonly VersionWrite[]): Promise<
   `.execute(trx);
 }
 
+/**
+ * Writes new versions of existing resources whose rows this transaction holds locked (`expected` =
+ * the locked current version): per chunk one statement for the current rows, history and change
+ * feed, and one that replaces their index rows. The same rows as writeVersion, one change-feed row
+ * per write in the order of `writes`; a bundle's 100 updates cost two round trips, not 100.
+ */
+export async function writeUpdates(trx: AnyDb, writes: ReadonlyArray<{ write: VersionWrite; expected: number }>): Promise<void> {
+  for (const { write, expected } of writes) {
+    if (write.operation !== 'update' || expected < 1 || write.versionId !== expected + 1) throw new CarebridgeError('CB_ERR_INTERNAL', 'writeUpdates takes the next version of a live resource only');
+  }
+  for (let i = 0; i < writes.length; i += MAX_ROWS_PER_STATEMENT) {
+    const chunk = writes.slice(i, i + MAX_ROWS_PER_STATEMENT);
+    const { rows } = await sql<{ updated: string | number }>`
+      with v (resource_type, id, version_id, last_updated, deleted, operation, content, history_content, source, ord, expected) as (
+        values ${sql.join(chunk.map(({ write, expected }, n) => rowOf(write, n, expected)))}),
+      cur as (
+        update fhir_resource r set version_id = v.version_id, last_updated = v.last_updated, deleted = false, content = v.content
+        from v where r.resource_type = v.resource_type and r.id = v.id and r.version_id = v.expected
+        returning 1),
+      hist as (
+        insert into fhir_resource_history (resource_type, id, version_id, last_updated, deleted, operation, content)
+        select resource_type, id, version_id, last_updated, deleted, operation, history_content from v
+        returning 1),
+      feed as (
+        insert into fhir_change_feed (resource_type, id, version_id, operation, changed_at, source)
+        select resource_type, id, version_id, operation, last_updated, source from v order by ord
+        returning 1)
+      select count(*) as updated from cur
+    `.execute(trx);
+    if (Number(rows[0]?.updated) !== chunk.length) {
+      // Rows are locked by the caller, so this means a broken invariant; the transaction rolls back.
+      throw new CarebridgeError('CB_ERR_FHIR_CONFLICT', 'A resource of the bundle changed concurrently; retry the request');
+    }
+    const docs = chunk.map(({ write: w }) => `{"type":${JSON.stringify(w.resourceType)},"id":${JSON.stringify(w.id)},"rows":${indexDocument(w.content)}}`);
+    await trx.executeQuery(CompiledQuery.raw('select fhir_search_replace_many($1::jsonb)', [`[${docs.join(',')}]`]));
+  }
+}
+
+/**
+ * The current rows of `keys`, locked for the rest of the transaction, in one statement. Rows are
+ * locked in (resource_type, id) order whatever the order of `keys`, so two bundles locking
+ * overlapping sets queue instead of deadlocking. Absent keys are absent from the map.
+ */
+export async function lockCurrentMany(trx: AnyDb, keys: ReadonlyArray<{ type: string; id: string }>): Promise<Map<string, CurrentRow>> {
+  const { rows } = await trx.executeQuery<CurrentRow & { resource_type: string; id: string }>(CompiledQuery.raw(
+    `select resource_type, id, version_id, deleted, content from fhir_resource
+      where (resource_type, id) in (select * from unnest($1::text[], $2::text[]))
+      order by resource_type, id for update`,
+    [keys.map((k) => k.type), keys.map((k) => k.id)],
+  ));
+  return new Map(rows.map((r) => [`${r.resource_type}/${r.id}`, { version_id: r.version_id, deleted: r.deleted, content: r.content }]));
+}
+
 /** The jsonb texts of a write: current content, history content (a stub for a delete), source. */
 function serialised(w: VersionWrite): { content: string; history: string; source: string | null } {
   const content = JSON.stringify(w.content);
@@ -97,9 +150,11 @@ function serialised(w: VersionWrite): { content: string; history: string; source
   return { content, history, source: w.source ? JSON.stringify(w.source) : null };
 }
 
-function rowOf(w: VersionWrite, ord: number) {
+/** `expected` (writeUpdates): the locked current version, an eleventh column. */
+function rowOf(w: VersionWrite, ord: number, expected?: number) {
   const { content, history, source } = serialised(w);
-  return sql`(${w.resourceType}, ${w.id}, ${w.versionId}::int, ${w.lastUpdated}::timestamptz, ${w.operation === 'delete'}::bool, ${w.operation}, ${content}::jsonb, ${history}::jsonb, ${source}::jsonb, ${ord}::int)`;
+  const tail = expected === undefined ? sql`` : sql`, ${expected}::int`;
+  return sql`(${w.resourceType}, ${w.id}, ${w.versionId}::int, ${w.lastUpdated}::timestamptz, ${w.operation === 'delete'}::bool, ${w.operation}, ${content}::jsonb, ${history}::jsonb, ${source}::jsonb, ${ord}::int${tail})`;
 }
 
 export interface CurrentRow {

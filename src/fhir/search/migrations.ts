@@ -80,6 +80,14 @@ export const searchMigrations: Migration[] = [
       await sql.raw(INSERT_MANY_FUNCTION).execute(db);
     },
   },
+  {
+    // fhir_search_replace for many resources (a bundle's updates of existing resources): their old
+    // rows go with one set-based DELETE per table, then the new ones as in fhir_search_insert_many.
+    name: '0153_fhir_search_replace_many_function',
+    async up(db) {
+      await sql.raw(REPLACE_MANY_FUNCTION).execute(db);
+    },
+  },
 ];
 
 const TABLE_COLUMNS: Record<string, string> = {
@@ -141,5 +149,24 @@ const INSERT_MANY_FUNCTION = `
 create or replace function fhir_search_insert_many(p_docs jsonb) returns void
 language plpgsql as $fn$
 begin${Object.entries(TABLE_COLUMNS).map(([t, c]) => insertManyStatement(t, c)).join('')}
+end
+$fn$`;
+
+function deleteManyStatement(table: string): string {
+  return `
+  delete from fhir_search_${table} t
+    using unnest(v_types, v_ids) as k(resource_type, id)
+    where t.resource_type = k.resource_type and t.id = k.id;`;
+}
+
+const REPLACE_MANY_FUNCTION = `
+create or replace function fhir_search_replace_many(p_docs jsonb) returns void
+language plpgsql as $fn$
+declare
+  v_types text[];
+  v_ids text[];
+begin
+  select array_agg(d->>'type'), array_agg(d->>'id') into v_types, v_ids from jsonb_array_elements(p_docs) as d;${Object.keys(TABLE_COLUMNS).map(deleteManyStatement).join('')}
+  perform fhir_search_insert_many(p_docs);
 end
 $fn$`;
