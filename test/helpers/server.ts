@@ -43,7 +43,13 @@ export async function startTestServer(kind: DatabaseKind, env: Record<string, st
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
       const text = chunk.toString('utf8');
-      appendFileSync(logFile, text);
+      try {
+        appendFileSync(logFile, text);
+      } catch {
+        // Another vitest run's global setup may have cleared the folder; recreate it and go on.
+        mkdirSync(TEST_LOG_DIR, { recursive: true });
+        appendFileSync(logFile, text);
+      }
       for (const line of text.split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
       cb();
     },
