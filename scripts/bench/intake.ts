@@ -4,49 +4,9 @@
  * connections; in the same run and with the same client, a bare MLLP echo server and @medplum/hl7's
  * Hl7Server answering AA without storing anything; and the p99 at a paced 1,000 msg/s.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { createServer } from 'node:net';
 import { percentile, type BenchOptions, type BenchResult } from './types.js';
 import { runLoad, type LoadResult } from './intake-peers/load.js';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function spawnReady(args: string[], env: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (b: Buffer) => (err = (err + b.toString('utf8')).slice(-4000)));
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString('utf8');
-      if (ready.test(out)) resolve();
-      out = out.slice(-4000);
-    });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${err}`)));
-  });
-  return child;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
+import { freePort, spawnReady, stopChild } from './support/processes.js';
 
 const rate = (r: LoadResult) => r.messages / r.seconds;
 
@@ -64,28 +24,28 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const peers: Record<string, { one: LoadResult; eight: LoadResult }> = {};
   for (const kind of ['echo', 'medplum'] as const) {
     const port = await freePort();
-    const child = await spawnReady(['scripts/bench/intake-peers/peer-server.ts', kind, String(port)], {}, /READY/);
+    const child = await spawnReady({ args: ['scripts/bench/intake-peers/peer-server.ts', kind, String(port)], ready: /READY/ });
     try {
       peers[kind] = await measure(kind, port);
     } finally {
-      await stop(child);
+      await stopChild(child);
     }
   }
 
   const mllpPort = await freePort();
   // LOG_LEVEL=info: intake logs nothing per message at info; the ready line says when to start.
-  const child = await spawnReady(
-    ['src/main.ts'],
-    { DATABASE_URL: opts.databaseUrl, MLLP_PORT: String(mllpPort), PORT: '0', HOST: '127.0.0.1', WORKERS: 'off', LOG_LEVEL: 'info', CAREBRIDGE_ADMIN_TOKEN: 'bench-admin-token-0123456789' },
-    /carebridge ready/,
-  );
+  const child = await spawnReady({
+    args: ['src/main.ts'],
+    env: { DATABASE_URL: opts.databaseUrl, MLLP_PORT: String(mllpPort), PORT: '0', HOST: '127.0.0.1', WORKERS: 'off', LOG_LEVEL: 'info', CAREBRIDGE_ADMIN_TOKEN: 'bench-admin-token-0123456789' },
+    ready: /carebridge ready/,
+  });
   let cb: { one: LoadResult; eight: LoadResult };
   let paced: LoadResult;
   try {
     cb = await measure('cb', mllpPort);
     paced = await runLoad(mllpPort, { total: opts.quick ? 2_000 : 10_000, connections: 8, ratePerSec: 1000, prefix: 'cb-paced-' });
   } finally {
-    await stop(child);
+    await stopChild(child);
   }
 
   const p = (r: LoadResult, q: number) => percentile(r.latenciesMs, q);

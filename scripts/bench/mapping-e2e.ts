@@ -6,25 +6,10 @@
  * last inbox row is processed. Reports ACK throughput, end-to-end throughput and the lag from
  * receipt to processed (p50/p99).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { createServer } from 'node:net';
 import pg from 'pg';
 import { MllpClient } from '../../src/hl7v2/index.js';
+import { freePort, spawnReady, stopChild } from './support/processes.js';
 import { percentile, type BenchOptions, type BenchResult } from './types.js';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const TS = '20240115083000';
 
@@ -54,40 +39,17 @@ export function e2eMessage(i: number): string {
   }
 }
 
-async function spawnServer(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (b: Buffer) => (err = (err + b.toString('utf8')).slice(-4000)));
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out = (out + b.toString('utf8')).slice(-8000);
-      if (/carebridge ready/.test(out)) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${err}`)));
-    // Never hold the benchmark machine hostage: no ready line in 2 minutes is a failure.
-    setTimeout(() => reject(new Error(`server not ready after 120 s: ${err}`)), 120_000).unref();
-  });
-  child.stdout!.resume();
-  return child;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const total = opts.quick ? 1_000 : 5_000;
   const connections = 8;
   const mllpPort = await freePort();
-  const child = await spawnServer({
-    DATABASE_URL: opts.databaseUrl, MLLP_PORT: String(mllpPort), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info',
-    WORKERS: 'on', CAREBRIDGE_ADMIN_TOKEN: 'bench-admin-token-0123456789',
+  const child = await spawnReady({
+    args: ['src/main.ts'],
+    ready: /carebridge ready/,
+    env: {
+      DATABASE_URL: opts.databaseUrl, MLLP_PORT: String(mllpPort), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info',
+      WORKERS: 'on', CAREBRIDGE_ADMIN_TOKEN: 'bench-admin-token-0123456789',
+    },
   });
   const db = new pg.Client({ connectionString: opts.databaseUrl });
   await db.connect();
@@ -133,6 +95,6 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     ];
   } finally {
     await db.end();
-    await stop(child);
+    await stopChild(child);
   }
 }

@@ -16,11 +16,9 @@
  * two idle cores would serve at that cost. STORE_BENCH_PROFILE=dir runs the server with
  * `--cpu-prof --cpu-prof-dir=dir`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import type { Bundle, Patient } from 'fhir/r4.js';
 import pg from 'pg';
 import { createClientRepository } from '../../src/auth/index.js';
@@ -28,9 +26,9 @@ import { openDatabase, runMigrations } from '../../src/db/index.js';
 import { createFhirStore } from '../../src/fhir/index.js';
 import { createLogger } from '../../src/logging/index.js';
 import { allMigrations } from '../../src/server/index.js';
+import { freePort, spawnReady, stopChild } from './support/processes.js';
 import { percentile, type BenchOptions, type BenchResult } from './types.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const FAMILIES = ['Smith', 'Jones', 'Garcia', 'Müller', 'Rossi', 'Dubois', 'Nowak', 'Silva', 'Kim', 'Okafor'];
 const CLIENTS = 16;
 /** Server pool: enough for 16 clients plus the audit writer's flush transaction. */
@@ -72,48 +70,9 @@ async function load(databaseUrl: string, total: number): Promise<{ rate: number;
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function spawnServer(env: Record<string, string>): Promise<ChildProcess> {
+function spawnServer(env: Record<string, string>): Promise<ChildProcess> {
   const profileDir = process.env.STORE_BENCH_PROFILE;
-  const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', 'src/main.ts'];
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (b: Buffer) => (err = (err + b.toString('utf8')).slice(-4000)));
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const onData = (b: Buffer) => {
-      out += b.toString('utf8');
-      // Only the ready line matters; afterwards stdout is drained so the child never blocks on it.
-      if (/carebridge ready/.test(out)) {
-        child.stdout!.off('data', onData);
-        child.stdout!.resume();
-        resolve();
-      }
-      out = out.slice(-4000);
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`carebridge server exited ${code}: ${err}`)));
-  });
-  return child;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
+  return spawnReady({ args: ['src/main.ts'], env, ready: /carebridge ready/, nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
 }
 
 /** Process CPU time (user + system) in seconds, from /proc (Linux); 0 when the process is gone. */
@@ -294,7 +253,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     results.push({ name: 'mixed: capacity of 2 idle cores at this CPU cost', value: Math.round((2 * m.requests) / (serverCpu + databaseCpu + clientCpu)), unit: 'req/s' });
   } finally {
     close();
-    await stop(child);
+    await stopChild(child);
   }
   return results;
 }
