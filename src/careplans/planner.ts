@@ -26,14 +26,24 @@ export interface PlannerDeps {
 export async function planChanges(deps: PlannerDeps, entries: readonly ChangeEntry[], store: CareplanStore, trx: AnyDb): Promise<void> {
   // Several entries of one resource in a batch: the current version is what counts, once.
   const seen = new Set<string>();
+  const relevant = relevantTypes(deps.registry);
   for (const entry of [...entries].reverse()) {
     const key = `${entry.resourceType}/${entry.id}`;
     if (seen.has(key)) continue;
     seen.add(key);
+    // Most of the feed (Practitioner, Location, Provenance …) concerns no plan: not even read.
+    if (!relevant.has(entry.resourceType)) continue;
     // Our own writes never trigger plans (no loops); replies from the CRM come in as 'rest'/'outbound'.
     if (entry.source?.kind === 'careplan') continue;
     await planChange(deps, entry, store, trx);
   }
+}
+
+/** Resource types a change of which can matter: plan triggers, merges (Patient) and replies. */
+function relevantTypes(registry: PlanRegistry): Set<string> {
+  const types = new Set<string>(['Patient', 'Communication', 'QuestionnaireResponse']);
+  for (const plan of registry.plans()) types.add(plan.trigger.resourceType);
+  return types;
 }
 
 async function planChange(deps: PlannerDeps, entry: ChangeEntry, store: CareplanStore, trx: AnyDb): Promise<void> {

@@ -35,6 +35,13 @@ interface Plan {
   ids: string[];
   /** POST whose ifNoneExist matched, or a conditional PUT that would change nothing: nothing is written. */
   existing?: boolean;
+  /**
+   * Conditional PUT whose criteria (locked) match nothing and whose body names no id: a create
+   * under a new server id, written with the bundle's other creates instead of row by row.
+   */
+  fresh?: boolean;
+  /** The current version when settling already read it (an unchanged conditional PUT). */
+  current?: Resource;
 }
 
 const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, GET: 3, HEAD: 3 };
@@ -68,7 +75,7 @@ async function runTransaction(store: FhirStore, trx: AnyDb, bundle: Bundle, o: B
   };
   for (const p of ordered) {
     try {
-      if (p.req.method === 'POST' && !p.existing) {
+      if ((p.req.method === 'POST' && !p.existing) || p.fresh) {
         const resource = await rewriteReferences({ ...p.entry.resource!, id: p.ids[0] }, resolve);
         validateResource(resource);
         const prepared = prepareNew(resource, { source: o.source }, p.ids[0]!);
@@ -143,6 +150,8 @@ async function settleTarget(trx: AnyDb, p: Plan, byFullUrl: Map<string, string>,
     if (ids.length > 1 && req.method !== 'DELETE') throw multiple(c, ids.length);
     p.ids = ids.length ? ids : req.method === 'DELETE' ? [] : [entry.resource?.id && req.method === 'PUT' ? entry.resource.id : randomUUID()];
     p.existing = (req.method === 'POST' && ids.length === 1) || unchanged !== undefined;
+    p.current = unchanged?.content;
+    p.fresh = req.method === 'PUT' && ids.length === 0 && !entry.resource?.id && !req.ifMatch;
     if (req.method !== 'DELETE') byCriteria.set(`${c.type}?${c.query}`, p.ids[0]!);
   } else {
     p.ids = [req.method === 'POST' ? randomUUID() : req.id!];
@@ -180,7 +189,7 @@ async function runEntry(store: FhirStore, trx: AnyDb, p: Plan, resolve: (ref: st
   }
   const id = p.ids[0]!;
   if (p.existing) {
-    const current = await readCurrent<Resource>(trx, req.type!, id, 'throw');
+    const current = p.current ?? (await readCurrent<Resource>(trx, req.type!, id, 'throw'));
     return writtenEntry(current!, 200, o.baseUrl);
   }
   const resource = await rewriteReferences({ ...p.entry.resource!, id }, resolve);
