@@ -120,6 +120,7 @@ describe.each(testDatabaseKinds())('batched PUT-by-id bundle entries on %s', (ki
     expect(await searchIds('completed', 'mix')).toEqual(['mix-0', 'mix-1', 'mix-2']);
   });
 
+  // PostgreSQL only: PGlite has one connection, so two transactions can never interleave there.
   it.runIf(kind === 'postgres')('lets two bundles updating overlapping sets in opposite orders both apply, without a deadlock', async () => {
     const list = ids('dl', 40);
     await f.store.transaction(transaction(list.map((id) => put(request(id, 'active')))));
