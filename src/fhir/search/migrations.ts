@@ -100,14 +100,23 @@ const TABLE_COLUMNS: Record<string, string> = {
   uri: 'param text, value text',
 };
 
-function replaceBlock(table: string, columns: string): string {
-  const names = columns.split(',').map((c) => c.trim().split(' ')[0]);
+function columnNames(columns: string): string[] {
+  return columns.split(',').map((c) => c.trim().split(' ')[0]!);
+}
+
+/** The insert of one resource's rows of one index table, from `p_rows` (shared by replace and insert). */
+function insertRows(table: string, columns: string): string {
+  const names = columnNames(columns);
   return `
-  delete from fhir_search_${table} where resource_type = p_type and id = p_id;
-  if jsonb_array_length(coalesce(p_rows->'${table}', '[]')) > 0 then
     insert into fhir_search_${table} (resource_type, id, ${names.join(', ')})
       select p_type, p_id, ${names.map((n) => `r.${n}`).join(', ')}
-      from jsonb_to_recordset(p_rows->'${table}') as r(${columns});
+      from jsonb_to_recordset(p_rows->'${table}') as r(${columns});`;
+}
+
+function replaceBlock(table: string, columns: string): string {
+  return `
+  delete from fhir_search_${table} where resource_type = p_type and id = p_id;
+  if jsonb_array_length(coalesce(p_rows->'${table}', '[]')) > 0 then${insertRows(table, columns)}
   end if;`;
 }
 
@@ -119,12 +128,8 @@ end
 $fn$`;
 
 function insertBlock(table: string, columns: string): string {
-  const names = columns.split(',').map((c) => c.trim().split(' ')[0]);
   return `
-  if p_rows ? '${table}' then
-    insert into fhir_search_${table} (resource_type, id, ${names.join(', ')})
-      select p_type, p_id, ${names.map((n) => `r.${n}`).join(', ')}
-      from jsonb_to_recordset(p_rows->'${table}') as r(${columns});
+  if p_rows ? '${table}' then${insertRows(table, columns)}
   end if;`;
 }
 
@@ -136,7 +141,7 @@ end
 $fn$`;
 
 function insertManyStatement(table: string, columns: string): string {
-  const names = columns.split(',').map((c) => c.trim().split(' ')[0]);
+  const names = columnNames(columns);
   return `
   insert into fhir_search_${table} (resource_type, id, ${names.join(', ')})
     select d->>'type', d->>'id', ${names.map((n) => `r.${n}`).join(', ')}
