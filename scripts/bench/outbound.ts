@@ -5,44 +5,20 @@
  * 2. deliveries/s draining a backlog of payments.
  * Every delivery is checked: each idempotency key arrives exactly once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { PaymentNotice } from 'fhir/r4.js';
 import { openDatabase } from '../../src/db/index.js';
 import { createFhirStore } from '../../src/fhir/index.js';
 import { createLogger } from '../../src/logging/index.js';
 import { loadConfig, startServer } from '../../src/server/index.js';
+import { spawnReady, stopChild } from './support/processes.js';
 import { percentile, type BenchOptions, type BenchResult } from './types.js';
 
-const root = new URL('../..', import.meta.url).pathname;
 
 if (process.env.CB_OUTBOUND_BENCH_SERVER === '1') {
   const server = await startServer(loadConfig(process.env), createLogger({ level: 'warn' }));
   process.stdout.write('READY\n');
   process.once('SIGTERM', () => void server.stop().then(() => process.exit(0)));
-}
-
-function startServerProcess(env: Record<string, string>): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname], {
-      cwd: root, env: { ...process.env, ...env, CB_OUTBOUND_BENCH_SERVER: '1' }, stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('READY')) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`outbound bench server exited ${code}`)));
-  });
-}
-
-function stopProcess(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.removeAllListeners('exit');
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-  });
 }
 
 function payment(i: number): PaymentNotice {
@@ -72,8 +48,9 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     CAREBRIDGE_ADMIN_TOKEN: 'bench-admin-token-0123456789', CRM_WEBHOOK_URL: `http://127.0.0.1:${port}/crm`, CRM_WEBHOOK_SECRET: 'bench-secret-123',
   };
   // One after the other: the first applies the migrations.
-  const a = await startServerProcess(env);
-  const b = await startServerProcess(env);
+  const serverProcess = () => spawnReady({ args: [new URL(import.meta.url).pathname], env: { ...env, CB_OUTBOUND_BENCH_SERVER: '1' }, ready: /READY/ });
+  const a = await serverProcess();
+  const b = await serverProcess();
   const database = await openDatabase({ url: opts.databaseUrl, poolSize: 8 });
   const store = createFhirStore({ db: database.db, logger: createLogger({ level: 'silent' }) });
   const keyOf = (id: string) => `payment-posted:PaymentNotice/${id}/_history/1`;
@@ -119,7 +96,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     ];
   } finally {
     await database.close();
-    await Promise.all([stopProcess(a), stopProcess(b)]);
+    await Promise.all([stopChild(a), stopChild(b)]);
     await new Promise<void>((r) => receiver.close(() => r()));
   }
 }

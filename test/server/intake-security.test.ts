@@ -7,7 +7,8 @@
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { connect as netConnect } from 'node:net';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, Message, type InboundResponse } from 'node-hl7-client';
@@ -151,7 +152,7 @@ describe('MLLP and HTTPS with (mutual) TLS through the whole server', () => {
 describe.each(testDatabaseKinds())('sender allowlist through the whole server on %s', (kind) => {
   let server: TestServer;
   beforeAll(async () => {
-    const dir = createTestPki().dir; // a private temp folder for the senders file
+    const dir = mkdtempSync(join(tmpdir(), 'carebridge-senders-'));
     const sendersFile = join(dir, 'senders.yaml');
     writeFileSync(
       sendersFile,
