@@ -28,8 +28,9 @@ export const hl7HttpRoutes: FastifyPluginAsync<Hl7HttpRoutesOptions> = async (ap
       request.log.warn({ peer: address }, 'hl7v2 post from a peer outside the allowlist refused');
       throw new CarebridgeError('CB_ERR_AUTH_SENDER_NOT_ALLOWED', 'This address may not send HL7 v2 messages');
     }
-    if (requireClientCertificate && !(request.raw.socket as TLSSocket).authorized) {
-      request.log.warn({ peer: address, reason: (request.raw.socket as TLSSocket).authorizationError?.toString() }, 'hl7v2 post without a trusted client certificate refused');
+    const tls = request.raw.socket as TLSSocket;
+    if (requireClientCertificate && !tls.authorized) {
+      request.log.warn({ peer: address, reason: tls.authorizationError?.toString() }, 'hl7v2 post without a trusted client certificate refused');
       throw new CarebridgeError('CB_ERR_AUTH_SENDER_NOT_ALLOWED', 'POST /hl7v2 needs a client certificate signed by the configured CA');
     }
     const body = request.body;
