@@ -8,6 +8,9 @@
  * GC; with the map-only set (every message parsed and kept) alive, the parser's field arrays get
  * pretenured and parse + map then measures old-generation GC (about 20 % slower here), which a
  * running engine — parse, map, drop — does not pay.
+ *
+ * Run alone (`npx tsx scripts/bench/mapping.ts [--mappings <dir>]`) it can read a frozen copy of
+ * the mapping files, so A/B runs of the engine are not moved by edits to mappings/ meanwhile.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { parseBatch } from '../../src/hl7v2/index.js';
@@ -29,8 +32,8 @@ function corpusFiles(): Buffer[] {
   return readdirSync(dir).sort().map((f) => readFileSync(`${dir}/${f}`));
 }
 
-export async function run(opts: BenchOptions): Promise<BenchResult[]> {
-  const loaded = await loadMappingDir(`${root}mappings`);
+export async function run(opts: BenchOptions, mappingsDir = `${root}mappings`): Promise<BenchResult[]> {
+  const loaded = await loadMappingDir(mappingsDir);
   if (!loaded.ok) throw new Error(loaded.errors.map((e) => `${e.file}:${e.line}: ${e.reason}`).join('\n'));
   const set = createMappingSet(loaded.mappings);
   const mix = corpusFiles().filter((raw) => {
@@ -79,5 +82,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const r of await run({ quick: true, databaseUrl: '' })) process.stdout.write(`${r.name}: ${r.value} ${r.unit}\n`);
+  const i = process.argv.indexOf('--mappings');
+  const dir = i >= 0 ? process.argv[i + 1] : undefined;
+  for (const r of await run({ quick: true, databaseUrl: '' }, dir)) process.stdout.write(`${r.name}: ${r.value} ${r.unit}\n`);
 }
