@@ -46,6 +46,16 @@ export function digestEquals(a: string, b: string): boolean {
   return ba.length === bb.length && timingSafeEqual(ba, bb);
 }
 
+/**
+ * Revocations and rotations made in this process, through any repository. The authenticator's
+ * API-key cache drops every verdict taken before the latest one, so they take effect here at once.
+ */
+let credentialChanges = 0;
+
+export function credentialChangeCount(): number {
+  return credentialChanges;
+}
+
 export function newApiKey(): string {
   return `cbk_${randomBytes(32).toString('base64url')}`;
 }
@@ -151,6 +161,7 @@ export function createClientRepository(db: AnyDb): ClientRepository {
     },
     async revoke(clientId) {
       const res = await tdb.updateTable('auth_client').set({ revoked: true, updated_at: new Date() }).where('id', '=', clientId).executeTakeFirst();
+      credentialChanges += 1;
       if (!res.numUpdatedRows) throw new CarebridgeError('CB_ERR_NOT_FOUND', `no client ${clientId}`);
     },
     async rotate(clientId, input = {}) {
@@ -160,6 +171,7 @@ export function createClientRepository(db: AnyDb): ClientRepository {
       if (client.kind === 'api-key') {
         const apiKey = newApiKey();
         await tdb.updateTable('auth_client').set({ api_key_hash: sha256Hex(apiKey), updated_at: new Date() }).where('id', '=', clientId).execute();
+        credentialChanges += 1;
         return { clientId, apiKey };
       }
       if (!input.jwks === !input.jwksUrl) throw new CarebridgeError('CB_ERR_BAD_REQUEST', 'rotating a SMART client needs exactly one of --jwks-url or --jwks-file');
