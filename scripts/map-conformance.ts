@@ -115,7 +115,7 @@ export const DIFFERENCE_RULES: ReadonlyArray<{ id: string; reason: string; appli
   },
   {
     id: 'vxu-funding-eligibility-observation',
-    reason: 'VXU: the IG maps every OBX of the ORDER.OBSERVATION group to an Observation (partOf the Immunization; funding/eligibility mapping to Immunization elements is left to a later guide); FHIR-Converter folds OBX 30963-3 (funding source) and 64994-7 (eligibility) into Immunization.fundingSource/programEligibility instead.',
+    reason: 'VXU: the IG maps every OBX of the ORDER.OBSERVATION group to an Observation; it notes that funding source and eligibility "may map to elements within the Immunization resource", with that guidance left to a later guide. FHIR-Converter folds OBX 30963-3 (funding source) and 64994-7 (eligibility) into Immunization.fundingSource/programEligibility and writes no Observation; we keep the IG\'s Observation (a judgement call rather than an error on either side; the engine cannot yet read an RXA\'s following OBX into the Immunization).',
     applies: (c, x) => c.resource === 'Observation' && !x.theirs && x.event === 'V04' && ['30963-3', '64994-7'].includes(x.ours?.code?.coding?.[0]?.code),
   },
 ];
