@@ -10,20 +10,22 @@
  * const { resource } = await store.create({ resourceType: 'Patient', identifier: [{ system: 's', value: '1' }] });
  * ```
  */
+import { randomUUID } from 'node:crypto';
 import type { Bundle, Resource } from 'fhir/r4.js';
 import type { AnyDb } from '../db/index.js';
 import { CarebridgeError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { conditionalCreate, conditionalDelete, conditionalUpdate } from './conditional.js';
-import { deleteById, deleteByIdOptimistic, insertNew, upsertById, upsertByIdOptimistic } from './crud.js';
+import { deleteById, deleteByIdOptimistic, insertNew, prepareNew, upsertById, upsertByIdOptimistic } from './crud.js';
 import { readHistory } from './history.js';
-import { readCurrent, readOrThrow, readVersion } from './read.js';
+import { readCurrent, readCurrentMany, readOrThrow, readVersion } from './read.js';
 import { purgeResource } from './purge.js';
 import { searchResources } from './search/index.js';
 import { processBundle } from './transaction.js';
 import type { FhirStore, WriteOptions } from './types.js';
 import { validateResource } from './validation/index.js';
+import { writeVersions } from './write.js';
 
 export interface FhirStoreDeps {
   readonly db: AnyDb;
@@ -88,10 +90,17 @@ function bindStore(db: AnyDb, deps: FhirStoreDeps): FhirStore {
     conditionalDelete: (query, o = {}) => timed('delete', () => inTx((trx) => conditionalDelete(trx, query, o))),
     read: (type, id) => readOrThrow(db, type, id),
     readOrUndefined: (type, id) => readCurrent(db, type, id, 'undefined'),
+    readMany: (type, ids) => readCurrentMany(db, type, ids),
     vread: (type, id, versionId) => readVersion(db, type, id, versionId),
     history: (type, id, o = {}) => readHistory(db, type, id, { baseUrl: defaultBase, ...o }),
     search: (type, params, o = {}) =>
       searchResources(db, { resourceType: type, params, baseUrl: o.baseUrl ?? defaultBase, handling: o.handling, maxCount: o.maxCount, access: o.access }),
+    createMany: async (resources, o = {}) => {
+      resources.forEach(validate);
+      const prepared = resources.map((r) => prepareNew(r, { source: o.source }, randomUUID()));
+      if (prepared.length) await timed('bundle', () => inTx((trx) => writeVersions(trx, prepared.map((p) => p.write))));
+      return prepared.map((p) => p.resource);
+    },
     transaction: (bundle: Bundle, o = {}) => timed('bundle', () => processBundle(store, bundle, { baseUrl: defaultBase, ...o })),
     inTransaction: (fn) => inTx((trx) => fn(trx === db ? store : bindStore(trx, deps), trx)),
     purge: (type, id) => inTx((trx) => purgeResource(trx, type, id)),

@@ -44,6 +44,8 @@ export interface FhirStore {
   /** Throws CB_ERR_NOT_FOUND or CB_ERR_FHIR_GONE. */
   read<T extends Resource>(type: string, id: string): Promise<T>;
   readOrUndefined<T extends Resource>(type: string, id: string): Promise<T | undefined>;
+  /** Current versions of these ids of one type, one statement; absent and deleted ids are left out. */
+  readMany<T extends Resource>(type: string, ids: readonly string[]): Promise<T[]>;
   vread(type: string, id: string, versionId: string): Promise<Resource>;
   /** Update, or create with the client's id when absent. */
   update<T extends Resource>(r: T, o?: WriteOptions): Promise<{ resource: T; created: boolean }>;
@@ -55,6 +57,12 @@ export interface FhirStore {
   search(type: string | undefined, params: URLSearchParams, o?: SearchOptions): Promise<Bundle>;
   /** History bundle: instance (type+id), type (type only) or system (neither). */
   history(type: string | undefined, id: string | undefined, o?: HistoryOptions): Promise<Bundle>;
+  /**
+   * Creates new resources (server ids) in one transaction, as a transaction bundle of POSTs would,
+   * without the bundle's work (entries, reference rewriting, a response bundle): for system writers
+   * of self-contained resources, such as the audit trail. Returns them stamped, in order.
+   */
+  createMany<T extends Resource>(resources: readonly T[], o?: WriteOptions): Promise<T[]>;
   /** Bundle of type transaction (atomic) or batch (each entry on its own). */
   transaction(bundle: Bundle, o?: WriteOptions & { access?: AccessPolicy; baseUrl?: string }): Promise<Bundle>;
   /** Run several store calls atomically (also used by change-feed consumers). */

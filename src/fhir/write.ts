@@ -67,26 +67,35 @@ export async function writeVersions(trx: AnyDb, writes: readonly VersionWrite[])
   }
 }
 
-// 10 (11 for updates) parameters per row; PostgreSQL allows 65,535 per statement.
+// writeUpdates: 10 parameters per row; PostgreSQL allows 65,535 per statement.
 const MAX_ROWS_PER_STATEMENT = 500;
 
+/**
+ * The current, history and change-feed rows of new resources in one statement whose rows arrive as
+ * ONE jsonb array (each content spliced in as the JSON text it already is): no per-value parameters
+ * to build and bind, and each content is parsed once, by PostgreSQL. `o` keeps the change-feed seq
+ * in the order of `writes`.
+ */
 async function insertRows(trx: AnyDb, writes: readonly VersionWrite[]): Promise<void> {
-  // `ord` keeps the change-feed seq in the order of `writes`.
-  await sql`
-    with v (resource_type, id, version_id, last_updated, deleted, operation, content, history_content, source, ord) as (
-      values ${sql.join(writes.map((w, n) => rowOf(w, n)))}),
-    cur as (
-      insert into fhir_resource (resource_type, id, version_id, last_updated, deleted, content)
-      select resource_type, id, version_id, last_updated, deleted, content from v
-      returning 1),
-    hist as (
-      insert into fhir_resource_history (resource_type, id, version_id, last_updated, deleted, operation, content)
-      select resource_type, id, version_id, last_updated, deleted, operation, history_content from v
-      returning 1)
-    insert into fhir_change_feed (resource_type, id, version_id, operation, changed_at, source)
-    select resource_type, id, version_id, operation, last_updated, source from v order by ord
-  `.execute(trx);
+  const rows = writes.map((w, n) => {
+    const { content, source } = serialised(w);
+    return `{"t":${JSON.stringify(w.resourceType)},"id":${JSON.stringify(w.id)},"u":"${w.lastUpdated.toISOString()}","o":${n},"c":${content}${source === null ? '' : `,"s":${source}`}}`;
+  });
+  await trx.executeQuery(CompiledQuery.raw(INSERT_NEW, [`[${rows.join(',')}]`]));
 }
+
+const INSERT_NEW = `
+  with v as (select * from jsonb_to_recordset($1::jsonb) as v(t text, id text, u timestamptz, o int, c jsonb, s jsonb)),
+  cur as (
+    insert into fhir_resource (resource_type, id, version_id, last_updated, deleted, content)
+    select t, id, 1, u, false, c from v
+    returning 1),
+  hist as (
+    insert into fhir_resource_history (resource_type, id, version_id, last_updated, deleted, operation, content)
+    select t, id, 1, u, false, 'create', c from v
+    returning 1)
+  insert into fhir_change_feed (resource_type, id, version_id, operation, changed_at, source)
+  select t, id, 1, 'create', u, s from v order by o`;
 
 /**
  * Writes new versions of existing resources whose rows this transaction holds locked (`expected` =
@@ -101,7 +110,7 @@ export async function writeUpdates(trx: AnyDb, writes: ReadonlyArray<{ write: Ve
   for (let i = 0; i < writes.length; i += MAX_ROWS_PER_STATEMENT) {
     const chunk = writes.slice(i, i + MAX_ROWS_PER_STATEMENT);
     const { rows } = await sql<{ updated: string | number }>`
-      with v (resource_type, id, version_id, last_updated, deleted, operation, content, history_content, source, ord, expected) as (
+      with v (resource_type, id, version_id, last_updated, deleted, operation, content, source, ord, expected) as (
         values ${sql.join(chunk.map(({ write, expected }, n) => rowOf(write, n, expected)))}),
       cur as (
         update fhir_resource r set version_id = v.version_id, last_updated = v.last_updated, deleted = false, content = v.content
@@ -109,7 +118,7 @@ export async function writeUpdates(trx: AnyDb, writes: ReadonlyArray<{ write: Ve
         returning 1),
       hist as (
         insert into fhir_resource_history (resource_type, id, version_id, last_updated, deleted, operation, content)
-        select resource_type, id, version_id, last_updated, deleted, operation, history_content from v
+        select resource_type, id, version_id, last_updated, deleted, operation, content from v
         returning 1),
       feed as (
         insert into fhir_change_feed (resource_type, id, version_id, operation, changed_at, source)
@@ -150,11 +159,15 @@ function serialised(w: VersionWrite): { content: string; history: string; source
   return { content, history, source: w.source ? JSON.stringify(w.source) : null };
 }
 
-/** `expected` (writeUpdates): the locked current version, an eleventh column. */
+/**
+ * One row of writeVersions / writeUpdates; `expected` (writeUpdates): the locked current version, a
+ * tenth column. Both take live versions only, whose history row is the content itself: it is sent
+ * and parsed once.
+ */
 function rowOf(w: VersionWrite, ord: number, expected?: number) {
-  const { content, history, source } = serialised(w);
+  const { content, source } = serialised(w);
   const tail = expected === undefined ? sql`` : sql`, ${expected}::int`;
-  return sql`(${w.resourceType}, ${w.id}, ${w.versionId}::int, ${w.lastUpdated}::timestamptz, ${w.operation === 'delete'}::bool, ${w.operation}, ${content}::jsonb, ${history}::jsonb, ${source}::jsonb, ${ord}::int${tail})`;
+  return sql`(${w.resourceType}, ${w.id}, ${w.versionId}::int, ${w.lastUpdated}::timestamptz, ${w.operation === 'delete'}::bool, ${w.operation}, ${content}::jsonb, ${source}::jsonb, ${ord}::int${tail})`;
 }
 
 export interface CurrentRow {
