@@ -29,10 +29,10 @@ interface RuleContext { event: string; ours?: Res; theirs?: Res; segments: (id: 
  */
 export const DIFFERENCE_RULES: ReadonlyArray<{ id: string; reason: string; applies: (c: Comparison, x: RuleContext) => boolean }> = [
   {
-    id: 'obx-11-ig-status',
-    reason: 'Observation.status: OBX-11 goes through the v2-to-FHIR IG ConceptMap table-hl70085-to-observation-status (F → final, S/P/R → preliminary, I/O → registered, …); FHIR-Converter answers `unknown` for these codes.',
+    id: 'obx-11-status-beyond-ig-table',
+    reason: 'Observation.status for OBX-11 codes the IG ConceptMap table-hl70085-to-observation-status leaves without a target (I, N, O, R, S, U): FHIR-Converter answers `unknown`; we map them by the R4 status definitions (codemaps/v2-0085-observation-status.yaml): S partial / R not verified → preliminary, I specimen in lab / O order detail, no result yet → registered, U → final. Not an IG rule on either side; ours keeps what the sender said. Applies only when our status is what our table gives for that OBX-11.',
     applies: (c, x) => c.resource === 'Observation' && c.field === 'status' && c.theirs === 'unknown' && typeof c.ours === 'string' && c.ours !== 'unknown'
-      && x.segments('OBX').some((f) => (f[3] ?? '').split('^')[0] === x.ours?.code?.coding?.[0]?.code && IG_0085[(f[11] ?? '').split('^')[0]!] === c.ours),
+      && x.segments('OBX').some((f) => code(f[3]) === x.ours?.code?.coding?.[0]?.code && BEYOND_IG_0085[code(f[11])] === c.ours),
   },
   {
     id: 'converter-placeholder-observation',
@@ -123,8 +123,8 @@ export const DIFFERENCE_RULES: ReadonlyArray<{ id: string; reason: string; appli
 /** The code (first component) of a CWE field. */
 const code = (cwe: string | undefined): string => (cwe ?? '').split('^')[0]!;
 
-/** IG ConceptMap table-hl70085-to-observation-status (the same table as mappings/codemaps/v2-0085-observation-status.yaml). */
-const IG_0085: Record<string, string> = { C: 'corrected', D: 'entered-in-error', F: 'final', I: 'registered', N: 'cancelled', O: 'registered', P: 'preliminary', R: 'preliminary', S: 'preliminary', U: 'final', W: 'entered-in-error', X: 'cancelled' };
+/** Our OBX-11 targets for the table 0085 codes the IG ConceptMap leaves unmapped (as mappings/codemaps/v2-0085-observation-status.yaml). */
+const BEYOND_IG_0085: Record<string, string> = { I: 'registered', N: 'cancelled', O: 'registered', R: 'preliminary', S: 'preliminary', U: 'final' };
 
 /** The values of set `a` (a sorted JSON list) missing from set `b`, when `b` ⊆ `a` and `a` has more; else undefined. */
 function extras(a: unknown, b: unknown): string[] | undefined {
