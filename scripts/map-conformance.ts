@@ -42,7 +42,7 @@ export const DIFFERENCE_RULES: ReadonlyArray<{ id: string; reason: string; appli
   },
   {
     id: 'person-data-not-from-pid',
-    reason: 'Patient identifier/name/telecom/address: FHIR-Converter folds values of other segments (IN1/IN2 insured, GT1 guarantor, DB1 disability) into the Patient; the IG maps those to Coverage/RelatedPerson. Applies only when all our values are theirs too and none of their extra values occurs in PID.',
+    reason: 'Patient identifier/name/telecom/address: FHIR-Converter folds values of other segments (IN1/IN2 insured, GT1 guarantor, DB1 disability) into the Patient; the IG\'s ADT message maps put none of them into the Patient (IN1 → Coverage, its insured\'s id IN1-49 a Coverage subscriberId extension; GT1, IN2 and DB1 have no target). Applies only when all our values are theirs too and none of their extra values occurs in PID.',
     applies: (c, x) => c.resource === 'Patient' && extras(c.theirs, c.ours) !== undefined && extras(c.theirs, c.ours)!.every((v) => !inSegments(v, x.segments('PID'))),
   },
   {
