@@ -94,40 +94,36 @@ export function nodeHasValue(node: V2Node | undefined): boolean {
 }
 
 /**
- * `readNode(node, positions)` with the positions fixed at load: the one- and two-position paths
- * (`4`, `4.1` — nearly every datatype rule) read without a loop.
+ * `readNode` for the paths mapping files can write (at most component + sub-component): `c` and
+ * `s` are 0-based, -1 when absent. A plain function rather than a closure per path, so every
+ * caller's call site stays monomorphic and V8 inlines it (per-path closures made each read a
+ * megamorphic call).
  */
-export function nodeReader(positions: readonly number[]): (node: V2Node | undefined) => string | undefined {
-  if (positions.length === 0) {
-    return (node) => {
-      let cur: unknown = node;
-      while (Array.isArray(cur)) cur = cur[0];
-      return typeof cur === 'string' ? nonEmpty(cur) : undefined;
-    };
-  }
-  if (positions.length === 1) {
-    const i = positions[0]! - 1;
-    return (node) => {
-      if (typeof node === 'string') return i === 0 ? nonEmpty(node) : undefined;
-      if (node === undefined) return undefined;
-      let cur: unknown = node[i];
-      while (Array.isArray(cur)) cur = cur[0];
-      return typeof cur === 'string' ? nonEmpty(cur) : undefined;
-    };
-  }
-  if (positions.length === 2) {
-    const i = positions[0]! - 1;
-    const j = positions[1]! - 1;
-    return (node) => {
-      if (typeof node === 'string') return i === 0 ? nonEmpty(node) : undefined;
-      if (node === undefined) return undefined;
-      let cur: unknown = node[i];
-      if (typeof cur === 'string') return j === 0 ? nonEmpty(cur) : undefined;
+export function readAt(node: V2Node | undefined, c: number, s: number): string | undefined {
+  let cur: unknown = node;
+  if (c >= 0) {
+    if (typeof node === 'string') return c === 0 ? nonEmpty(node) : undefined;
+    if (node === undefined) return undefined;
+    cur = node[c];
+    if (s >= 0) {
+      if (typeof cur === 'string') return s === 0 ? nonEmpty(cur) : undefined;
       if (!Array.isArray(cur)) return undefined;
-      cur = cur[j];
-      while (Array.isArray(cur)) cur = cur[0];
-      return typeof cur === 'string' ? nonEmpty(cur) : undefined;
-    };
+      cur = cur[s];
+    }
   }
-  return (node) => readNode(node, positions);
+  while (Array.isArray(cur)) cur = cur[0];
+  return typeof cur === 'string' ? nonEmpty(cur) : undefined;
+}
+
+/** `readAt`'s 0-based positions for a path's rest (the path grammar allows at most two). */
+export function readPositions(positions: readonly number[]): readonly [number, number] {
+  if (positions.length > 2) throw new Error(`a v2 path has at most two positions after the field, got ${positions.join('.')}`);
+  return [positions.length > 0 ? positions[0]! - 1 : -1, positions.length > 1 ? positions[1]! - 1 : -1];
+}
+
+/** `readNode(node, positions)` with the positions fixed at load. */
+export function nodeReader(positions: readonly number[]): (node: V2Node | undefined) => string | undefined {
+  if (positions.length > 2) return (node) => readNode(node, positions);
+  const [c, s] = readPositions(positions);
+  return (node) => readAt(node, c, s);
 }

@@ -9,7 +9,7 @@ import { fail, specOf, type CompileEnv, type PathContext } from './env.js';
 import { compileNodesReader, type NodesReader } from './read.js';
 import { compileRules } from './rules.js';
 import type { MapRun, Scope } from './runtime.js';
-import { compileCases, compileValue, type Producer, type TargetType } from './values.js';
+import { compileCasesGetter, compileGetter, type Getter, type TargetType } from './values.js';
 import type { Identifier } from 'fhir/r4.js';
 
 export interface CompiledIdentity {
@@ -136,24 +136,24 @@ function compileEntry(env: CompileEnv, r: MessageResourceSpec): CompiledEntry | 
 
 function compileIdentity(env: CompileEnv, id: IdentitySpec, pc: PathContext, at: SourceRef): CompiledIdentity {
   const str = { type: 'string', array: false } as const;
-  const valueOf = (v: NonNullable<IdentitySpec['identifier']>, t: TargetType) => (v.cases ? compileCases(env, v.cases, t, pc, at) : compileValue(env, v, t, pc, at));
+  const valueOf = (v: NonNullable<IdentitySpec['identifier']>, t: TargetType) => (v.cases ? compileCasesGetter(env, v.cases, t, pc, at) : compileGetter(env, v, t, pc, at));
   if (id.identifier) {
     const produce = valueOf(id.identifier, { type: 'Identifier', array: false, only: ['system', 'value'] });
     return {
       param: id.param ?? 'identifier',
       key: (run, scope) => {
-        const i = produce(run, scope)[0] as Identifier | undefined;
+        const i = produce(run, scope) as Identifier | undefined;
         return { system: i?.system, value: i?.value };
       },
       addIdentifier: id.addIdentifier ?? false,
     };
   }
-  const none: Producer = () => [];
+  const none: Getter = () => undefined;
   const system = id.system ? valueOf(id.system, str) : none;
   const value = id.value ? valueOf(id.value, str) : none;
   return {
     param: id.param ?? 'identifier',
-    key: (run, scope) => ({ system: system(run, scope)[0] as string | undefined, value: value(run, scope)[0] as string | undefined }),
+    key: (run, scope) => ({ system: system(run, scope) as string | undefined, value: value(run, scope) as string | undefined }),
     addIdentifier: id.addIdentifier ?? false,
   };
 }

@@ -4,7 +4,7 @@
  */
 import type { SourceRef } from '../types.js';
 import { componentCount, componentType, fieldType, fieldTypesAcrossVersions, segmentKnown } from '../v2-definitions.js';
-import { nodeHasValue, nodeReader, parseSegmentPath, parseValuePath, subNode, type V2Node, type V2Path } from '../v2-path.js';
+import { nodeHasValue, parseSegmentPath, readAt, readPositions, parseValuePath, subNode, type V2Node, type V2Path } from '../v2-path.js';
 import { fail, type CompileEnv, type PathContext } from './env.js';
 import { segmentFor, type MapRun, type Scope } from './runtime.js';
 import type { Hl7Segment } from '../hl7-shape.js';
@@ -75,8 +75,9 @@ export function compileStringReader(env: CompileEnv, text: string, pc: PathConte
   const c = checkPath(env, text, pc, at);
   if (!c) return () => undefined;
   const { path } = c;
-  const read = nodeReader(path.rest);
-  if (path.field === undefined) return (_run, scope) => read(scope.node);
+  // readAt with constant positions: no closure call per read (see readAt).
+  const [ci, si] = readPositions(path.rest);
+  if (path.field === undefined) return (_run, scope) => readAt(scope.node, ci, si);
   const field = path.field;
   const rep = path.rep;
   if (c.current && rep === undefined) {
@@ -84,7 +85,7 @@ export function compileStringReader(env: CompileEnv, text: string, pc: PathConte
       const reps = scope.seg?.fields[field];
       if (!reps) return undefined;
       for (let i = 0; i < reps.length; i++) {
-        const v = read(reps[i]);
+        const v = readAt(reps[i], ci, si);
         if (v !== undefined) return v;
       }
       return undefined;
@@ -93,9 +94,9 @@ export function compileStringReader(env: CompileEnv, text: string, pc: PathConte
   return (run, scope) => {
     const reps = segmentOf(run, scope, path)?.fields[field];
     if (!reps) return undefined;
-    if (rep !== undefined) return read(reps[rep - 1]);
+    if (rep !== undefined) return readAt(reps[rep - 1], ci, si);
     for (let i = 0; i < reps.length; i++) {
-      const v = read(reps[i]);
+      const v = readAt(reps[i], ci, si);
       if (v !== undefined) return v;
     }
     return undefined;
@@ -106,8 +107,8 @@ export function compileStringsReader(env: CompileEnv, text: string, pc: PathCont
   const c = checkPath(env, text, pc, at);
   if (!c) return () => [];
   const { path } = c;
-  const read = nodeReader(path.rest);
-  if (path.field === undefined) return (_run, scope) => { const v = read(scope.node); return v === undefined ? [] : [v]; };
+  const [ci, si] = readPositions(path.rest);
+  if (path.field === undefined) return (_run, scope) => { const v = readAt(scope.node, ci, si); return v === undefined ? [] : [v]; };
   const field = path.field;
   return (run, scope) => {
     const reps = segmentOf(run, scope, path)?.fields[field];
@@ -115,7 +116,7 @@ export function compileStringsReader(env: CompileEnv, text: string, pc: PathCont
     const out: string[] = [];
     const list = path.rep !== undefined ? [reps[path.rep - 1]] : reps;
     for (const r of list) {
-      const v = read(r);
+      const v = readAt(r, ci, si);
       if (v !== undefined) out.push(v);
     }
     return out;

@@ -5,10 +5,10 @@
  */
 import { resolveFhirPath } from '../fhir-definitions.js';
 import type { RuleSpec, ValueSpec } from '../types.js';
-import { compileCondition } from './conditions.js';
+import { compileCondition, type Predicate } from './conditions.js';
 import { fail, type CompileEnv, type PathContext } from './env.js';
 import type { MapRun, Scope } from './runtime.js';
-import { compileValue, type Producer } from './values.js';
+import { compileGetter, compileValue, type Getter, type Producer } from './values.js';
 
 /** Returns whether the rule produced a value (then the object being built is not empty). */
 export type Setter = (run: MapRun, scope: Scope, target: Record<string, unknown>) => boolean;
@@ -36,7 +36,9 @@ function compileRule(env: CompileEnv, rule: RuleSpec, baseType: string, pc: Path
     return { name: resolved.steps[i]!.name, array: resolved.steps[i]!.array || !!m, index: m ? Number(m[1]) : -1 };
   });
   const target = { type: resolved.type, array: resolved.array && steps[steps.length - 1]!.index < 0, path: rule.to };
-  const produce: Producer = compileValue(env, rule, target, pc, at);
+  // A single-valued target reads one value (no array); a repeating one collects all.
+  const produce: Producer | undefined = target.array ? compileValue(env, rule, target, pc, at) : undefined;
+  const get: Getter | undefined = target.array ? undefined : compileGetter(env, rule, target, pc, at);
   const when = rule.when ? compileCondition(env, rule.when, pc, at) : undefined;
   const label = `${at.file}:${at.line}`;
   // Explain shows where the value came from; relative segment paths get their segment (`PID-8`).
@@ -50,30 +52,25 @@ function compileRule(env: CompileEnv, rule: RuleSpec, baseType: string, pc: Path
     // Only the rule that actually set the element is named (a later fallback rule is not).
     run.explain!.push({ resource: scope.inst.resourceType, path: `${run.prefix}${rule.to}`, rule: label, ...(from ? { from } : {}) });
   };
-  // The two commonest shapes (`gender`, `identifier`: a top-level single or repeating element)
-  // get their own closures, without the path walk.
-  if (parents.length === 0 && last.index < 0) {
-    const name = last.name;
-    if (last.array) {
-      return (run, scope, obj) => {
-        if (when !== undefined && !when(run, scope)) return false;
-        const values = produce(run, scope);
-        if (values.length === 0) return false;
-        const arr = obj[name] as unknown[] | undefined;
-        if (arr === undefined) obj[name] = values.length === 1 ? [values[0]] : values.slice();
-        else for (let i = 0; i < values.length; i++) arr.push(values[i]);
-        if (run.explain) explain(run, scope);
-        return true;
-      };
-    }
+  if (produce) return arraySetter(produce, when, parents, last, explain);
+  return singleSetter(get!, when, parents, last, explain);
+}
+
+type Explain = (run: MapRun, scope: Scope) => void;
+
+/** A repeating element without an index (`identifier`, `name.given`): every produced value is appended. */
+function arraySetter(produce: Producer, when: Predicate | undefined, parents: readonly Step[], last: Step, explain: Explain): Setter {
+  const name = last.name;
+  // The commonest shape, a top-level element, gets its own closure without the path walk.
+  if (parents.length === 0) {
     return (run, scope, obj) => {
       if (when !== undefined && !when(run, scope)) return false;
       const values = produce(run, scope);
       if (values.length === 0) return false;
-      if (obj[name] === undefined) {
-        obj[name] = values[0];
-        if (run.explain) explain(run, scope);
-      }
+      const arr = obj[name] as unknown[] | undefined;
+      if (arr === undefined) obj[name] = values.length === 1 ? [values[0]] : values.slice();
+      else for (let i = 0; i < values.length; i++) arr.push(values[i]);
+      if (run.explain) explain(run, scope);
       return true;
     };
   }
@@ -83,17 +80,43 @@ function compileRule(env: CompileEnv, rule: RuleSpec, baseType: string, pc: Path
     if (values.length === 0) return false;
     let cur = obj;
     for (let i = 0; i < parents.length; i++) cur = child(cur, parents[i]!, run);
+    const arr = (cur[name] ??= []) as unknown[];
+    for (const v of values) arr.push(v);
+    if (run.explain) explain(run, scope);
+    return true;
+  };
+}
+
+/** A single element, or one index of a repeating one (`coding[0].code`): the first value wins. */
+function singleSetter(get: Getter, when: Predicate | undefined, parents: readonly Step[], last: Step, explain: Explain): Setter {
+  const name = last.name;
+  if (parents.length === 0 && last.index < 0) {
+    return (run, scope, obj) => {
+      if (when !== undefined && !when(run, scope)) return false;
+      const v = get(run, scope);
+      if (v === undefined) return false;
+      if (obj[name] === undefined) {
+        obj[name] = v;
+        if (run.explain) explain(run, scope);
+      }
+      return true;
+    };
+  }
+  const index = last.index;
+  return (run, scope, obj) => {
+    if (when !== undefined && !when(run, scope)) return false;
+    const v = get(run, scope);
+    if (v === undefined) return false;
+    let cur = obj;
+    for (let i = 0; i < parents.length; i++) cur = child(cur, parents[i]!, run);
     let wrote = true;
-    if (last.array && last.index < 0) {
-      const arr = (cur[last.name] ??= []) as unknown[];
-      for (const v of values) arr.push(v);
-    } else if (last.index >= 0) {
-      const arr = (cur[last.name] ??= []) as unknown[];
-      if (last.index > arr.length) run.holes = true;
-      if (arr[last.index] === undefined) arr[last.index] = values[0];
+    if (index >= 0) {
+      const arr = (cur[name] ??= []) as unknown[];
+      if (index > arr.length) run.holes = true;
+      if (arr[index] === undefined) arr[index] = v;
       else wrote = false;
-    } else if (cur[last.name] === undefined) {
-      cur[last.name] = values[0];
+    } else if (cur[name] === undefined) {
+      cur[name] = v;
     } else wrote = false;
     if (run.explain && wrote) explain(run, scope);
     return true;

@@ -11,7 +11,7 @@ import { parseSegmentPath } from '../v2-path.js';
 import { typeFits } from '../fhir-definitions.js';
 import { compileCondition, type Predicate } from './conditions.js';
 import { fail, specOf, type CompileEnv, type PathContext } from './env.js';
-import { compileNodesReader, compileStringReader, compileStringsReader } from './read.js';
+import { compileNodesReader, compileStringReader, compileStringsReader, type NodesReader } from './read.js';
 import { refsFor, type MapRun, type Scope } from './runtime.js';
 import { buildWith, compileDatatypeBuilder, type Builder } from './datatype.js';
 import { compileRules } from './rules.js';
@@ -54,6 +54,62 @@ export function compileValue(env: CompileEnv, spec: ValueSpec, target: TargetTyp
     return v.length ? v : fallback;
   };
 }
+
+/**
+ * The value of a single-valued target: what `compileValue(...)(run, scope)[0]` is, without an
+ * array per value. Most rules fill a single element, and the array (plus the closure that
+ * built it) was a large share of the time spent per rule.
+ */
+export type Getter = (run: MapRun, scope: Scope) => unknown;
+
+export function compileGetter(env: CompileEnv, spec: ValueSpec, target: TargetType, pc: PathContext, at: SourceRef): Getter {
+  const base = spec.cases ? compileCasesGetter(env, spec.cases, target, pc, at) : compileSourceGetter(env, spec, target, pc, at);
+  if (spec.default === undefined) return base;
+  const fallback = spec.default;
+  return (run, scope) => {
+    const v = base(run, scope);
+    return v === undefined ? fallback : v;
+  };
+}
+
+export function compileCasesGetter(env: CompileEnv, cases: ReadonlyArray<ValueSpec & { when?: ConditionSpec }>, target: TargetType, pc: PathContext, at: SourceRef): Getter {
+  const compiled = cases.map((c) => ({ when: c.when ? compileCondition(env, c.when, pc, at) : undefined, get: compileGetter(env, c, target, pc, at) }));
+  return (run, scope) => {
+    for (const c of compiled) {
+      if (c.when && !c.when(run, scope)) continue;
+      const v = c.get(run, scope);
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  };
+}
+
+/** `from` (with or without `datatype`) and `const` directly; the rarer sources through their producer. */
+function compileSourceGetter(env: CompileEnv, spec: ValueSpec, target: TargetType, pc: PathContext, at: SourceRef): Getter {
+  const other = spec.ref !== undefined || spec.each !== undefined;
+  if (!other && spec.const !== undefined) {
+    const v = spec.const;
+    return () => v;
+  }
+  if (!other && spec.constant === undefined && spec.template === undefined && spec.from !== undefined) {
+    const paths = typeof spec.from === 'string' ? [spec.from] : spec.from;
+    const alternatives = paths.map((p) => (spec.datatype ? datatypeGetter(env, String(p), spec, target, pc, at) : stringGetter(env, String(p), spec, target, pc, at)));
+    if (alternatives.length === 1) return alternatives[0]!;
+    return (run, scope) => {
+      for (const a of alternatives) {
+        const v = a(run, scope);
+        if (v !== undefined) return v;
+      }
+      return undefined;
+    };
+  }
+  return firstOf(compileSource(env, spec, target, pc, at));
+}
+
+const firstOf = (produce: Producer): Getter => (run, scope) => {
+  const v = produce(run, scope);
+  return v.length ? v[0] : undefined;
+};
 
 function compileSource(env: CompileEnv, spec: ValueSpec, target: TargetType, pc: PathContext, at: SourceRef): Producer {
   if (spec.ref !== undefined) {
@@ -117,11 +173,18 @@ function compileEach(env: CompileEnv, id: string, target: TargetType, at: Source
   };
 }
 
-function compileFromDatatype(env: CompileEnv, path: string, spec: ValueSpec, target: TargetType, pc: PathContext, at: SourceRef): Producer {
+interface DatatypeSource {
+  readonly nodes: NodesReader;
+  readonly build: Builder;
+  readonly where: Predicate | undefined;
+}
+
+/** The checks and builders of `from: … datatype: …`, shared by the producer and the getter. */
+function prepareDatatype(env: CompileEnv, path: string, spec: ValueSpec, target: TargetType, pc: PathContext, at: SourceRef): DatatypeSource | undefined {
   const dt = specOf(env, spec.datatype!, ['datatype']);
   if (!dt) {
     fail(env, at, `datatype map '${spec.datatype}' does not exist`);
-    return () => NONE;
+    return undefined;
   }
   if (!typeFits(dt.fhir, target.type) && dt.fhir !== target.type) fail(env, at, `datatype map '${dt.id}' produces ${dt.fhir}, but the target is ${target.type}`);
   const nodes = compileNodesReader(env, path, pc, at);
@@ -130,25 +193,48 @@ function compileFromDatatype(env: CompileEnv, path: string, spec: ValueSpec, tar
   const full = compileDatatypeBuilder(env, dt, at);
   const build = target.only ? keyFirst(compileDatatypeBuilder(quietEnv(env), dt, at, target.only), full) : full;
   const where = spec.where ? compileCondition(env, spec.where, { kind: 'node', v2Types: dt.v2 }, at) : undefined;
+  return { nodes: nodes.read, build, where };
+}
+
+/** One value built from `node`, the explain prefix naming its index among the values. */
+function buildOne(src: DatatypeSource, run: MapRun, scope: Scope, node: V2Node, index: number, target: TargetType): Record<string, unknown> | undefined {
+  const s: Scope = { seg: scope.seg, pos: scope.pos, node, inst: scope.inst };
+  if (src.where && !src.where(run, s)) return undefined;
+  if (!run.explain) return src.build(run, s);
+  const old = run.prefix;
+  run.prefix = `${old}${target.path ?? ''}[${index}].`;
+  const v = src.build(run, s);
+  run.prefix = old;
+  return v;
+}
+
+function compileFromDatatype(env: CompileEnv, path: string, spec: ValueSpec, target: TargetType, pc: PathContext, at: SourceRef): Producer {
+  const src = prepareDatatype(env, path, spec, target, pc, at);
+  if (!src) return () => NONE;
   const single = !target.array;
   return (run, scope) => {
     const out: unknown[] = [];
-    for (const node of nodes.read(run, scope)) {
-      const s: Scope = { seg: scope.seg, pos: scope.pos, node, inst: scope.inst };
-      if (where && !where(run, s)) continue;
-      let v: Record<string, unknown> | undefined;
-      if (run.explain) {
-        const old = run.prefix;
-        run.prefix = `${old}${target.path ?? ''}[${out.length}].`;
-        v = build(run, s);
-        run.prefix = old;
-      } else v = build(run, s);
+    for (const node of src.nodes(run, scope)) {
+      const v = buildOne(src, run, scope, node, out.length, target);
       if (v !== undefined) {
         out.push(v);
         if (single) break;
       }
     }
     return out;
+  };
+}
+
+function datatypeGetter(env: CompileEnv, path: string, spec: ValueSpec, target: TargetType, pc: PathContext, at: SourceRef): Getter {
+  const src = prepareDatatype(env, path, spec, target, pc, at);
+  if (!src) return () => undefined;
+  return (run, scope) => {
+    const nodes = src.nodes(run, scope);
+    for (let i = 0; i < nodes.length; i++) {
+      const v = buildOne(src, run, scope, nodes[i]!, 0, target);
+      if (v !== undefined) return v;
+    }
+    return undefined;
   };
 }
 
@@ -190,6 +276,17 @@ function compileFromStrings(env: CompileEnv, path: string, spec: ValueSpec, targ
     if (s === undefined) return NONE;
     const v = convert(s, run);
     return v === undefined ? NONE : [v];
+  };
+}
+
+function stringGetter(env: CompileEnv, path: string, spec: ValueSpec, target: TargetType, pc: PathContext, at: SourceRef): Getter {
+  const convert = compileConvert(env, spec, target, at);
+  if (spec.where) return firstOf(compileWhereStrings(env, path, spec.where, convert, target, pc, at));
+  const read = compileStringReader(env, path, pc, at);
+  if (convert === AS_IS) return read;
+  return (run, scope) => {
+    const s = read(run, scope);
+    return s === undefined ? undefined : convert(s, run);
   };
 }
 
