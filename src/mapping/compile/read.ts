@@ -66,9 +66,14 @@ function componentTypes(version: string, type: string, component: number): strin
   return [componentType(version, type, component)].filter((t): t is string => !!t);
 }
 
-function segmentOf(run: MapRun, scope: Scope, p: V2Path): Hl7Segment | undefined {
-  if (!p.segment) return scope.seg;
-  return scope.seg?.name === p.segment && scope.seg ? scope.seg : segmentFor(run, p.segment, scope.pos);
+/**
+ * The segment a path names (its `segment`, else the current one). Readers pass the path's parts
+ * as closure constants, never the V2Path: paths have several shapes, and reading their properties
+ * per value was a megamorphic load that missed V8's stub cache.
+ */
+function segmentOf(run: MapRun, scope: Scope, segment: string | undefined): Hl7Segment | undefined {
+  if (!segment) return scope.seg;
+  return scope.seg?.name === segment && scope.seg ? scope.seg : segmentFor(run, segment, scope.pos);
 }
 
 export function compileStringReader(env: CompileEnv, text: string, pc: PathContext, at: SourceRef): StringReader {
@@ -91,8 +96,9 @@ export function compileStringReader(env: CompileEnv, text: string, pc: PathConte
       return undefined;
     };
   }
+  const segment = path.segment;
   return (run, scope) => {
-    const reps = segmentOf(run, scope, path)?.fields[field];
+    const reps = segmentOf(run, scope, segment)?.fields[field];
     if (!reps) return undefined;
     if (rep !== undefined) return readAt(reps[rep - 1], ci, si);
     for (let i = 0; i < reps.length; i++) {
@@ -109,12 +115,12 @@ export function compileStringsReader(env: CompileEnv, text: string, pc: PathCont
   const { path } = c;
   const [ci, si] = readPositions(path.rest);
   if (path.field === undefined) return (_run, scope) => { const v = readAt(scope.node, ci, si); return v === undefined ? [] : [v]; };
-  const field = path.field;
+  const { field, segment, rep } = path;
   return (run, scope) => {
-    const reps = segmentOf(run, scope, path)?.fields[field];
+    const reps = segmentOf(run, scope, segment)?.fields[field];
     if (!reps) return [];
     const out: string[] = [];
-    const list = path.rep !== undefined ? [reps[path.rep - 1]] : reps;
+    const list = rep !== undefined ? [reps[rep - 1]] : reps;
     for (const r of list) {
       const v = readAt(r, ci, si);
       if (v !== undefined) out.push(v);
@@ -127,20 +133,20 @@ export function compileNodesReader(env: CompileEnv, text: string, pc: PathContex
   const c = checkPath(env, text, pc, at);
   if (!c) return { read: () => [], v2Types: [] };
   const { path } = c;
-  if (path.field === undefined) {
-    return { v2Types: c.v2Types, read: (_run, scope) => { const n = subNode(scope.node, path.rest); return nodeHasValue(n) ? [n!] : []; } };
+  const { field, segment, rep, rest } = path;
+  if (field === undefined) {
+    return { v2Types: c.v2Types, read: (_run, scope) => { const n = subNode(scope.node, rest); return nodeHasValue(n) ? [n!] : []; } };
   }
-  const field = path.field;
   return {
     v2Types: c.v2Types,
-    field: `${path.segment}-${field}`,
+    field: `${segment}-${field}`,
     read: (run, scope) => {
-      const reps = segmentOf(run, scope, path)?.fields[field];
+      const reps = segmentOf(run, scope, segment)?.fields[field];
       if (!reps) return [];
       const out: V2Node[] = [];
-      const list = path.rep !== undefined ? [reps[path.rep - 1]] : reps;
+      const list = rep !== undefined ? [reps[rep - 1]] : reps;
       for (const r of list) {
-        const n = path.rest.length ? subNode(r, path.rest) : r;
+        const n = rest.length ? subNode(r, rest) : r;
         if (nodeHasValue(n)) out.push(n!);
       }
       return out;
