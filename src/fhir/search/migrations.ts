@@ -88,6 +88,17 @@ export const searchMigrations: Migration[] = [
       await sql.raw(REPLACE_MANY_FUNCTION).execute(db);
     },
   },
+  {
+    // fhir_search_replace in place: only the rows that differ go (delete of old rows not in the new
+    // document, insert of new rows not already there). An update changes a few of a resource's
+    // rows (a Patient's `active` or telecom, not its 13 name and identifier rows), so most rows
+    // and their index entries are left alone instead of deleted and inserted again. The rows after
+    // are the same set as with delete-all-then-insert (the document is deduplicated by the writer).
+    name: '0154_fhir_search_replace_in_place',
+    async up(db) {
+      await sql.raw(REPLACE_IN_PLACE_FUNCTION).execute(db);
+    },
+  },
 ];
 
 const TABLE_COLUMNS: Record<string, string> = {
@@ -173,5 +184,31 @@ declare
 begin
   select array_agg(d->>'type'), array_agg(d->>'id') into v_types, v_ids from jsonb_array_elements(p_docs) as d;${Object.keys(TABLE_COLUMNS).map(deleteManyStatement).join('')}
   perform fhir_search_insert_many(p_docs);
+end
+$fn$`;
+
+/** Rows of `a` and `b` equal column by column (nulls equal), for the in-place replace. */
+function sameRow(a: string, b: string, columns: string): string {
+  return columnNames(columns).map((n) => `${a}.${n} is not distinct from ${b}.${n}`).join(' and ');
+}
+
+function replaceInPlaceBlock(table: string, columns: string): string {
+  const names = columnNames(columns);
+  return `
+  delete from fhir_search_${table} t
+    where t.resource_type = p_type and t.id = p_id
+      and not exists (select 1 from jsonb_to_recordset(coalesce(p_rows->'${table}', '[]')) as r(${columns}) where ${sameRow('r', 't', columns)});
+  if jsonb_array_length(coalesce(p_rows->'${table}', '[]')) > 0 then
+    insert into fhir_search_${table} (resource_type, id, ${names.join(', ')})
+      select p_type, p_id, ${names.map((n) => `r.${n}`).join(', ')}
+      from jsonb_to_recordset(p_rows->'${table}') as r(${columns})
+      where not exists (select 1 from fhir_search_${table} t where t.resource_type = p_type and t.id = p_id and ${sameRow('r', 't', columns)});
+  end if;`;
+}
+
+const REPLACE_IN_PLACE_FUNCTION = `
+create or replace function fhir_search_replace(p_type text, p_id text, p_rows jsonb) returns void
+language plpgsql as $fn$
+begin${Object.entries(TABLE_COLUMNS).map(([t, c]) => replaceInPlaceBlock(t, c)).join('')}
 end
 $fn$`;
