@@ -24,6 +24,7 @@ export interface CareplanStore {
   create<T extends Resource>(r: T, o?: CareplanWriteOptions): Promise<{ resource: T; created: boolean }>;
   read<T extends Resource>(type: string, id: string): Promise<T>;
   readOrUndefined<T extends Resource>(type: string, id: string): Promise<T | undefined>;
+  readMany<T extends Resource>(type: string, ids: readonly string[]): Promise<T[]>;
   update<T extends Resource>(r: T, o?: CareplanWriteOptions): Promise<{ resource: T; created: boolean }>;
   search(type: string | undefined, params: URLSearchParams, o?: { maxCount?: number }): Promise<Bundle>;
   /** A transaction Bundle (atomic; joins the caller's transaction inside `inTransaction`). */

@@ -19,7 +19,7 @@ import type { Metrics } from '../metrics/index.js';
 import { conditionalCreate, conditionalDelete, conditionalUpdate } from './conditional.js';
 import { deleteById, deleteByIdOptimistic, insertNew, prepareNew, upsertById, upsertByIdOptimistic } from './crud.js';
 import { readHistory } from './history.js';
-import { readCurrent, readOrThrow, readVersion } from './read.js';
+import { readCurrent, readCurrentMany, readOrThrow, readVersion } from './read.js';
 import { purgeResource } from './purge.js';
 import { searchResources } from './search/index.js';
 import { processBundle } from './transaction.js';
@@ -90,6 +90,7 @@ function bindStore(db: AnyDb, deps: FhirStoreDeps): FhirStore {
     conditionalDelete: (query, o = {}) => timed('delete', () => inTx((trx) => conditionalDelete(trx, query, o))),
     read: (type, id) => readOrThrow(db, type, id),
     readOrUndefined: (type, id) => readCurrent(db, type, id, 'undefined'),
+    readMany: (type, ids) => readCurrentMany(db, type, ids),
     vread: (type, id, versionId) => readVersion(db, type, id, versionId),
     history: (type, id, o = {}) => readHistory(db, type, id, { baseUrl: defaultBase, ...o }),
     search: (type, params, o = {}) =>

@@ -44,6 +44,8 @@ export interface FhirStore {
   /** Throws CB_ERR_NOT_FOUND or CB_ERR_FHIR_GONE. */
   read<T extends Resource>(type: string, id: string): Promise<T>;
   readOrUndefined<T extends Resource>(type: string, id: string): Promise<T | undefined>;
+  /** Current versions of these ids of one type, one statement; absent and deleted ids are left out. */
+  readMany<T extends Resource>(type: string, ids: readonly string[]): Promise<T[]>;
   vread(type: string, id: string, versionId: string): Promise<Resource>;
   /** Update, or create with the client's id when absent. */
   update<T extends Resource>(r: T, o?: WriteOptions): Promise<{ resource: T; created: boolean }>;

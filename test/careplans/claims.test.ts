@@ -1,4 +1,5 @@
 import type { Communication } from 'fhir/r4.js';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConsentService } from '../../src/auth/index.js';
 import { claimDue, createScheduler, tickBookkeeping, type CareplanStore } from '../../src/careplans/index.js';
@@ -54,6 +55,30 @@ describe.each(testDatabaseKinds())('scheduler claims on %s', (kind) => {
     await schedulerB().sweep();
     expect(await day3Comms('k2')).toEqual([]);
     expect((await h.rows()).filter((x) => x.patient_ref === 'Patient/k2' && x.activity_key.startsWith('day-')).map((x) => x.status)).toEqual(['revoked', 'revoked', 'revoked']);
+  });
+
+  it('a claim takes the earliest run times first, pending and expired claims alike, up to its limit', async () => {
+    // Long before the other tests' activities, so only these rows are due.
+    const at = (m: number) => new Date(Date.UTC(1990, 0, 1, 0, m));
+    const row = (id: string, status: string, runAt: Date, expires: Date | null) => sql`
+      insert into careplan_activity (id, careplan_id, plan_id, activity_key, kind, patient_ref, request_type, request_id, due_at, run_at, status, claimed_by, claim_expires_at)
+      values (${id}, 'cp-order', 'no-plan', 'a', 'message', 'Patient/x', 'CommunicationRequest', ${id}, ${runAt}, ${runAt}, ${status}, ${expires ? 'A' : null}, ${expires})`.execute(h.t.db);
+    await row('ord-pending-1', 'pending', at(1), null);
+    await row('ord-expired-2', 'claimed', at(2), at(5));
+    await row('ord-pending-3', 'pending', at(3), null);
+    await row('ord-held-0', 'claimed', at(0), at(30)); // another process's claim, still valid
+    await row('ord-later', 'pending', at(20), null); // not due yet
+    try {
+      const now = at(10);
+      const first = await claimDue(h.t.db, 'C', now, 2, 60_000);
+      expect(first.map((r) => r.id)).toEqual(['ord-pending-1', 'ord-expired-2']);
+      expect(first.every((r) => r.status === 'claimed' && r.claimed_by === 'C')).toBe(true);
+      expect(first.find((r) => r.id === 'ord-expired-2')!.attempts).toBe(1);
+      expect((await claimDue(h.t.db, 'D', now, 10, 60_000)).map((r) => r.id)).toEqual(['ord-pending-3']);
+      expect(await claimDue(h.t.db, 'D', now, 10, 60_000)).toEqual([]);
+    } finally {
+      await sql`delete from careplan_activity where careplan_id = 'cp-order'`.execute(h.t.db);
+    }
   });
 
   it('the advisory lock elects one process per tick for the bookkeeping, which hands back expired claims', async () => {
