@@ -2,6 +2,7 @@
  * @module Opens the one database carebridge runs on: PostgreSQL through `pg` when a URL is given,
  * otherwise PGlite in a data folder (or in memory for tests). Both speak the same SQL via kysely.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
@@ -32,6 +33,13 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * A statement whose text starts with this comment runs as a named prepared statement: parsed and
+ * planned once per pooled connection instead of on every call (for PostgreSQL most of the cost of a
+ * lookup by key). For fixed texts only: each distinct text stays prepared as long as the connection.
+ */
+export const PREPARED = '/* prepared */ ';
+
 const INT8_OID = 20;
 // Counters and sequences fit in a double long before they overflow 2^53.
 const parseInt8 = (value: string): number => Number(value);
@@ -52,7 +60,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // A checked-out client whose server goes away between queries (restart, 57P01 then socket
     // close) emits 'error' with no pool listener attached: without this the process crashes.
     // The query in flight still rejects, so callers see the failure.
-    pool.on('connect', (client) => client.on('error', () => undefined));
+    pool.on('connect', (client) => {
+      client.on('error', () => undefined);
+      preparePrefixed(client);
+    });
     const db = new Kysely<{}>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
@@ -61,6 +72,20 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   await pglite.waitReady;
   const db = new Kysely<{}>({ dialect: new PGliteDialect({ pglite }) });
   return { db, kind: 'pglite', close: () => db.destroy() };
+}
+
+const statementNames = new Map<string, string>();
+
+/** Routes this client's PREPARED-marked texts (kysely calls `query(text, values)`) to named statements. */
+function preparePrefixed(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (...args: unknown[]) => {
+    const [text, values] = args;
+    if (typeof text !== 'string' || !text.startsWith(PREPARED) || !Array.isArray(values) || args.length > 2) return query(...args);
+    let name = statementNames.get(text);
+    if (!name) statementNames.set(text, (name = `cb_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`));
+    return query({ name, text, values });
+  };
 }
 
 /** True when the database answers a trivial query. */

@@ -6,7 +6,7 @@
  */
 import type { Resource } from 'fhir/r4.js';
 import { CompiledQuery, sql } from 'kysely';
-import type { AnyDb } from '../db/index.js';
+import { PREPARED, type AnyDb } from '../db/index.js';
 import { CarebridgeError } from '../errors/index.js';
 import { indexDocument } from './search/index.js';
 import type { ChangeOperation, WriteSource } from './types.js';
@@ -22,7 +22,7 @@ export interface VersionWrite {
   readonly source?: WriteSource;
 }
 
-const WRITE_ONE = 'select fhir_write_one($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) as ok';
+const WRITE_ONE = `${PREPARED}select fhir_write_one($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) as ok`;
 
 /**
  * Writes one version if the resource is still at `expected` (0 = absent); returns false, having
@@ -63,7 +63,7 @@ export async function writeVersions(trx: AnyDb, writes: readonly VersionWrite[])
     const chunk = writes.slice(i, i + MAX_ROWS_PER_STATEMENT);
     await insertRows(trx, chunk);
     const docs = chunk.map((w) => `{"type":${JSON.stringify(w.resourceType)},"id":${JSON.stringify(w.id)},"rows":${indexDocument(w.content)}}`);
-    await trx.executeQuery(CompiledQuery.raw('select fhir_search_insert_many($1::jsonb)', [`[${docs.join(',')}]`]));
+    await trx.executeQuery(CompiledQuery.raw(`${PREPARED}select fhir_search_insert_many($1::jsonb)`, [`[${docs.join(',')}]`]));
   }
 }
 
@@ -84,7 +84,7 @@ async function insertRows(trx: AnyDb, writes: readonly VersionWrite[]): Promise<
   await trx.executeQuery(CompiledQuery.raw(INSERT_NEW, [`[${rows.join(',')}]`]));
 }
 
-const INSERT_NEW = `
+const INSERT_NEW = `${PREPARED}
   with v as (select * from jsonb_to_recordset($1::jsonb) as v(t text, id text, u timestamptz, o int, c jsonb, s jsonb)),
   cur as (
     insert into fhir_resource (resource_type, id, version_id, last_updated, deleted, content)
@@ -188,7 +188,7 @@ export async function readCurrentRow(db: AnyDb, type: string, id: string): Promi
   return rows[0];
 }
 
-const SELECT_CURRENT = 'select version_id, deleted, content from fhir_resource where resource_type = $1 and id = $2';
+const SELECT_CURRENT = `${PREPARED}select version_id, deleted, content from fhir_resource where resource_type = $1 and id = $2`;
 
 /**
  * Takes a transaction-scoped advisory lock on a key. Used where no row exists yet to lock (namespace 100 = fhir store in the two-key lock space):
