@@ -25,6 +25,20 @@ export async function readCurrent<T extends Resource>(db: AnyDb, type: string, i
   return row.content as T;
 }
 
+/**
+ * The current versions of `ids` of one type (absent and deleted ones left out, in no particular
+ * order) by primary key in one statement. For callers that know the ids: a `_id` search pages and
+ * sorts, and without table statistics (a fresh bulk load) PostgreSQL plans that sort as a walk of
+ * every resource of the type.
+ */
+export async function readCurrentMany<T extends Resource>(db: AnyDb, type: string, ids: readonly string[]): Promise<T[]> {
+  if (!ids.length) return [];
+  const { rows } = await db.executeQuery<{ content: Resource }>(
+    CompiledQuery.raw('select content from fhir_resource where resource_type = $1 and id = any($2::text[]) and not deleted', [type, [...ids]]),
+  );
+  return rows.map((r) => r.content as T);
+}
+
 export async function readOrThrow<T extends Resource>(db: AnyDb, type: string, id: string): Promise<T> {
   const r = await readCurrent<T>(db, type, id, 'throw');
   if (!r) throw new CarebridgeError('CB_ERR_NOT_FOUND', `${type}/${id} not found`);
