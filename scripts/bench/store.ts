@@ -14,7 +14,8 @@
  * compilation) runs before anything is measured. The machine is shared, so the mixed run also
  * reports CPU per request of the server, its PostgreSQL backends and the load client, and the req/s
  * two idle cores would serve at that cost. STORE_BENCH_PROFILE=dir runs the server with
- * `--cpu-prof --cpu-prof-dir=dir`.
+ * `--cpu-prof --cpu-prof-dir=dir`; STORE_BENCH_MIXED_SECONDS lengthens the mixed run (CPU per
+ * request settles better over a longer run on a shared machine).
  */
 import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -188,7 +189,7 @@ async function mixed(call: Client, created: Patient[], total: number, seconds: n
 export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const total = opts.quick ? 2_000 : 100_000;
   const samples = opts.quick ? 200 : 500;
-  const mixedSeconds = opts.quick ? 5 : 20;
+  const mixedSeconds = Number(process.env.STORE_BENCH_MIXED_SECONDS ?? (opts.quick ? 5 : 20));
   const warmSeconds = opts.quick ? 3 : 5;
   const { rate: loadRate, apiKey } = await load(opts.databaseUrl, total);
   const size = total.toLocaleString('en');
