@@ -89,7 +89,11 @@ export function nodeHasValue(node: V2Node | undefined): boolean {
   if (node === undefined) return false;
   if (typeof node === 'string') return node !== '';
   const list = node as readonly V2Node[];
-  for (let i = 0; i < list.length; i++) if (nodeHasValue(list[i])) return true;
+  // Strings tested in the loop: recursing into each sub-component cost a call per string.
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i];
+    if (typeof item === 'string' ? item !== '' : nodeHasValue(item)) return true;
+  }
   return false;
 }
 

@@ -15,16 +15,25 @@ export type Setter = (run: MapRun, scope: Scope, target: Record<string, unknown>
 
 interface Step { readonly name: string; readonly array: boolean; readonly index: number }
 
+/** The setters run in order on a new object (or a resource body holding only `resourceType`). */
 export function compileRules(env: CompileEnv, rules: readonly RuleSpec[], baseType: string, pc: PathContext): Setter[] {
   const out: Setter[] = [];
+  const written = new Set<string>(['resourceType']);
   for (const r of rules) {
-    const s = compileRule(env, r, baseType, pc);
+    const top = r.to.split('.')[0]!.replace(/\[\d+\]$/, '');
+    const s = compileRule(env, r, baseType, pc, !written.has(top));
+    written.add(top);
     if (s) out.push(s);
   }
   return out;
 }
 
-function compileRule(env: CompileEnv, rule: RuleSpec, baseType: string, pc: PathContext): Setter | undefined {
+/**
+ * `first`: no earlier rule of the list writes this top-level element, so it is still unset when
+ * the rule runs and the setter need not read it first (a keyed load on objects of many shapes,
+ * one of the costliest steps per rule).
+ */
+function compileRule(env: CompileEnv, rule: RuleSpec, baseType: string, pc: PathContext, first: boolean): Setter | undefined {
   const at = rule.source;
   const resolved = resolveFhirPath(baseType, rule.to);
   if (typeof resolved === 'string') {
@@ -52,16 +61,26 @@ function compileRule(env: CompileEnv, rule: RuleSpec, baseType: string, pc: Path
     // Only the rule that actually set the element is named (a later fallback rule is not).
     run.explain!.push({ resource: scope.inst.resourceType, path: `${run.prefix}${rule.to}`, rule: label, ...(from ? { from } : {}) });
   };
-  if (produce) return arraySetter(produce, when, parents, last, explain);
-  return singleSetter(get!, when, parents, last, explain);
+  if (produce) return arraySetter(produce, when, parents, last, explain, first);
+  return singleSetter(get!, when, parents, last, explain, first);
 }
 
 type Explain = (run: MapRun, scope: Scope) => void;
 
 /** A repeating element without an index (`identifier`, `name.given`): every produced value is appended. */
-function arraySetter(produce: Producer, when: Predicate | undefined, parents: readonly Step[], last: Step, explain: Explain): Setter {
+function arraySetter(produce: Producer, when: Predicate | undefined, parents: readonly Step[], last: Step, explain: Explain, first: boolean): Setter {
   const name = last.name;
   // The commonest shape, a top-level element, gets its own closure without the path walk.
+  if (parents.length === 0 && first) {
+    return (run, scope, obj) => {
+      if (when !== undefined && !when(run, scope)) return false;
+      const values = produce(run, scope);
+      if (values.length === 0) return false;
+      obj[name] = values.length === 1 ? [values[0]] : values.slice();
+      if (run.explain) explain(run, scope);
+      return true;
+    };
+  }
   if (parents.length === 0) {
     return (run, scope, obj) => {
       if (when !== undefined && !when(run, scope)) return false;
@@ -88,8 +107,18 @@ function arraySetter(produce: Producer, when: Predicate | undefined, parents: re
 }
 
 /** A single element, or one index of a repeating one (`coding[0].code`): the first value wins. */
-function singleSetter(get: Getter, when: Predicate | undefined, parents: readonly Step[], last: Step, explain: Explain): Setter {
+function singleSetter(get: Getter, when: Predicate | undefined, parents: readonly Step[], last: Step, explain: Explain, first: boolean): Setter {
   const name = last.name;
+  if (parents.length === 0 && last.index < 0 && first) {
+    return (run, scope, obj) => {
+      if (when !== undefined && !when(run, scope)) return false;
+      const v = get(run, scope);
+      if (v === undefined) return false;
+      obj[name] = v;
+      if (run.explain) explain(run, scope);
+      return true;
+    };
+  }
   if (parents.length === 0 && last.index < 0) {
     return (run, scope, obj) => {
       if (when !== undefined && !when(run, scope)) return false;
