@@ -13,6 +13,9 @@ export interface CodeMap {
   coding(v2: string, display?: string): Coding | undefined;
 }
 
+/** Distinct codes remembered per code map before the memo starts over. */
+export const MEMO_LIMIT = 4096;
+
 const identity = (s: string): string => s;
 const upper = (s: string): string => s.toUpperCase();
 
@@ -50,13 +53,26 @@ export function compileCodeMap(spec: CodeMapSpec, lineOfKey: (key: string) => nu
     // `default: "urn:x:{value}"` keeps unknown codes distinguishable instead of collapsing them.
     return fallback && fallback.code!.includes('{value}') ? { ...fallback, code: fallback.code!.replace('{value}', encodeURIComponent(v2)) } : fallback;
   };
+  // Code sets are small (sexes, statuses, coding systems), so each distinct code is looked up
+  // once (normalising, prefix scan, table) instead of per value. Bounded: with a `{value}` default
+  // or prefix keys every unknown code is an answer of its own.
+  const memo = new Map<string, Coding | null>();
+  const cached = (v2: string): Coding | undefined => {
+    let c = memo.get(v2);
+    if (c === undefined) {
+      if (memo.size >= MEMO_LIMIT) memo.clear();
+      c = lookup(v2) ?? null;
+      memo.set(v2, c);
+    }
+    return c ?? undefined;
+  };
   return {
     errors,
     map: {
       id: spec.id,
-      code: (v2) => lookup(v2)?.code,
+      code: (v2) => cached(v2)?.code,
       coding: (v2, display) => {
-        const c = lookup(v2);
+        const c = cached(v2);
         if (!c) return undefined;
         return display && !c.display ? { ...c, display } : { ...c };
       },
