@@ -1,15 +1,24 @@
 /**
  * @module Group commit: items submitted from any connection while a flush is in flight are written
  * together in the next flush (one statement, one fsync), then each submitter gets its own result.
- * No timer: under light load a lone item is flushed at once; under load batches grow by themselves.
- * Up to `maxInFlight` flushes run at once: when commits wait on fsync, a second batch commits in
- * the same WAL flush instead of queueing behind the first (PostgreSQL groups concurrent commits).
+ * Under light load a lone item is flushed at once; under load batches grow by themselves.
+ * Up to `maxInFlight` flushes run at once (PostgreSQL groups concurrent commits into one WAL flush).
+ *
+ * Linger (`sourceOf` + `lingerMs`): a sender that keeps one message in flight (MLLP) sends its next
+ * one right after its answer. When such senders were just answered, a queued item waits — at most
+ * `lingerMs` — until they are back, so one flush carries the whole cohort instead of several
+ * flushes carrying a few each. A commit costs the database far more than a row (WAL flush, the
+ * call, the transaction), so fewer, fuller flushes are what lets two cores keep up. Only senders
+ * seen to come back within `lingerMs` are waited for: a paced or idle sender costs no wait.
  */
 
 export type FlushFn<I, R> = (items: readonly I[]) => Promise<R[]>;
 
 interface Waiting<I, R> {
   readonly item: I;
+  readonly source: string | undefined;
+  /** The source came back within lingerMs of its previous answer: wait for it after this one. */
+  readonly eager: boolean;
   resolve(r: R): void;
   reject(e: unknown): void;
 }
@@ -20,6 +29,10 @@ export interface GroupCommitOptions<I> {
   readonly keyOf?: (item: I) => string | undefined;
   /** Flushes running concurrently (default 1). */
   readonly maxInFlight?: number;
+  /** Who sent the item (e.g. the connection), for the linger; undefined = never waited for. */
+  readonly sourceOf?: (item: I) => string | undefined;
+  /** Longest wait for answered senders to come back before a flush starts (default 0 = no linger). */
+  readonly lingerMs?: number;
 }
 
 export class GroupCommitter<I, R> {
@@ -27,9 +40,14 @@ export class GroupCommitter<I, R> {
   readonly #maxBatch: number;
   readonly #keyOf: (item: I) => string | undefined;
   readonly #maxInFlight: number;
+  readonly #sourceOf: (item: I) => string | undefined;
+  readonly #lingerMs: number;
   #queue: Array<Waiting<I, R>> = [];
   #inFlight = 0;
   #scheduled = false;
+  #lingerTimer: NodeJS.Timeout | undefined;
+  /** Sources answered recently: when, and whether the batch should wait for them. */
+  readonly #answered = new Map<string, { at: number; awaited: boolean }>();
   #idle: Array<() => void> = [];
 
   constructor(flush: FlushFn<I, R>, options: GroupCommitOptions<I> = {}) {
@@ -37,19 +55,23 @@ export class GroupCommitter<I, R> {
     this.#maxBatch = options.maxBatch ?? 500;
     this.#keyOf = options.keyOf ?? (() => undefined);
     this.#maxInFlight = options.maxInFlight ?? 1;
+    this.#sourceOf = options.sourceOf ?? (() => undefined);
+    this.#lingerMs = options.lingerMs ?? 0;
   }
 
   submit(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.#queue.push({ item, resolve, reject });
-      if (!this.#scheduled && this.#inFlight < this.#maxInFlight) {
-        this.#scheduled = true;
-        // Let everything that arrived in this tick (several frames in one read) join the batch.
-        setImmediate(() => {
-          this.#scheduled = false;
-          this.#pump();
-        });
+      const source = this.#lingerMs > 0 ? this.#sourceOf(item) : undefined;
+      let eager = false;
+      if (source !== undefined) {
+        const last = this.#answered.get(source);
+        if (last) {
+          eager = performance.now() - last.at <= this.#lingerMs;
+          this.#answered.delete(source);
+        }
       }
+      this.#queue.push({ item, source, eager, resolve, reject });
+      this.#schedule();
     });
   }
 
@@ -59,13 +81,49 @@ export class GroupCommitter<I, R> {
     await new Promise<void>((resolve) => this.#idle.push(resolve));
   }
 
+  #schedule(): void {
+    if (this.#scheduled || this.#queue.length === 0 || this.#inFlight >= this.#maxInFlight) return;
+    const wait = this.#queue.length < this.#maxBatch ? this.#lingerLeft() : 0;
+    if (wait > 0) {
+      if (!this.#lingerTimer) {
+        this.#lingerTimer = setTimeout(() => {
+          this.#lingerTimer = undefined;
+          this.#schedule();
+        }, wait);
+      }
+      return;
+    }
+    if (this.#lingerTimer) clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = undefined;
+    this.#scheduled = true;
+    // Let everything that arrived in this tick (several frames in one read) join the batch.
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#pump();
+    });
+  }
+
+  /** Milliseconds until the last awaited source is given up on; 0 when none is awaited. */
+  #lingerLeft(): number {
+    if (this.#answered.size === 0) return 0;
+    const now = performance.now();
+    let left = 0;
+    for (const [source, { at, awaited }] of this.#answered) {
+      const remaining = at + this.#lingerMs - now;
+      // Past its window a source is not coming back soon (closed, idle, paced): forget it.
+      if (remaining <= 0) this.#answered.delete(source);
+      else if (awaited) left = Math.max(left, remaining);
+    }
+    return left;
+  }
+
   #pump(): void {
     while (this.#queue.length > 0 && this.#inFlight < this.#maxInFlight) {
       const batch = this.#take();
       this.#inFlight++;
       void this.#run(batch).finally(() => {
         this.#inFlight--;
-        this.#pump();
+        this.#schedule();
         if (this.#inFlight === 0 && this.#queue.length === 0) {
           const idle = this.#idle;
           this.#idle = [];
@@ -79,10 +137,17 @@ export class GroupCommitter<I, R> {
     try {
       const results = await this.#flush(batch.map((w) => w.item));
       if (results.length !== batch.length) throw new Error(`flush returned ${results.length} results for ${batch.length} items`);
+      this.#noteAnswered(batch);
       batch.forEach((w, i) => w.resolve(results[i]!));
     } catch (err) {
       for (const w of batch) w.reject(err);
     }
+  }
+
+  #noteAnswered(batch: Array<Waiting<I, R>>): void {
+    if (this.#lingerMs <= 0) return;
+    const at = performance.now();
+    for (const w of batch) if (w.source !== undefined) this.#answered.set(w.source, { at, awaited: w.eager });
   }
 
   #take(): Array<Waiting<I, R>> {

@@ -116,7 +116,7 @@ function jsonRow(r: NewInboxRow) {
   };
 }
 
-export function createInboxWriter(db: AnyDb, options: { maxBatch?: number; maxInFlight?: number } = {}): GroupCommitter<NewInboxRow, StoredRow> {
+export function createInboxWriter(db: AnyDb, options: { maxBatch?: number; maxInFlight?: number; lingerMs?: number } = {}): GroupCommitter<NewInboxRow, StoredRow> {
   return new GroupCommitter<NewInboxRow, StoredRow>(
     async (rows) => {
       const result = await db.executeQuery<InsertedRow>({ ...INSERT_BATCH, parameters: [JSON.stringify(rows.map(jsonRow))] });
@@ -126,6 +126,17 @@ export function createInboxWriter(db: AnyDb, options: { maxBatch?: number; maxIn
         return { id: Number(row.id), inserted: row.inserted, ack: row.ack, ackCode: row.ack_code, status: row.status };
       });
     },
-    { maxBatch: options.maxBatch ?? 500, maxInFlight: options.maxInFlight ?? 2, keyOf: (r) => r.dedupKey ?? undefined },
+    {
+      maxBatch: options.maxBatch ?? 500,
+      // One flush at a time, each carrying every connection that came back (see the linger): a
+      // commit costs PostgreSQL ~10 rows' worth of CPU, and on 2 shared cores CPU is what runs out.
+      // Measured against 2 flushes with and without the linger (8 connections, A/B interleaved):
+      // rows per commit 3.1-3.3 → 6.5, PostgreSQL CPU per message -45 %, server CPU -30 %.
+      maxInFlight: options.maxInFlight ?? 1,
+      keyOf: (r) => r.dedupKey ?? undefined,
+      // A connection (address:port) that sends its next message right after its ACK is waited for.
+      sourceOf: (r) => r.peer ?? undefined,
+      lingerMs: options.lingerMs ?? 1,
+    },
   );
 }
