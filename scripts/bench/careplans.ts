@@ -117,7 +117,9 @@ export async function sweepAll(url: string, plansDir: string, clock: Clock = sys
       total += r.sent + r.notDone + r.tasks;
       if (r.claimed === 0) break;
     }
-    return { instance: scheduler.instanceId, handled: total };
+    // CPU seconds of this process (user + system): throughput per CPU second survives a loaded machine.
+    const cpu = process.cpuUsage();
+    return { instance: scheduler.instanceId, handled: total, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
   } finally {
     registry.close();
     await database.close();
@@ -130,7 +132,7 @@ if (process.env.CB_CAREPLANS_BENCH_WORKER === '1') {
   process.exit(0);
 }
 
-function worker(url: string, plansDir: string): Promise<{ handled: number }> {
+function worker(url: string, plansDir: string): Promise<{ handled: number; cpuSeconds: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname], {
       env: { ...process.env, CB_CAREPLANS_BENCH_WORKER: '1', DATABASE_URL: url, PLANS_DIR: plansDir },
@@ -138,7 +140,7 @@ function worker(url: string, plansDir: string): Promise<{ handled: number }> {
     });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as { handled: number }) : reject(new Error(`bench worker exited ${code}`))));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as { handled: number; cpuSeconds: number }) : reject(new Error(`bench worker exited ${code}`))));
   });
 }
 
@@ -204,5 +206,6 @@ async function sweepBacklog(databaseUrl: string, quick: boolean, withRequests: b
     { name: `careplans: scheduler lag p50 (backlog all due at t0)${withRequests ? ' (requests completed too)' : ''}`, value: Math.round(percentile(lags, 50) * 10) / 10, unit: 's' },
     { name: `careplans: scheduler lag p99 (backlog all due at t0)${withRequests ? ' (requests completed too)' : ''}`, value: Math.round(percentile(lags, 99) * 10) / 10, unit: 's' },
     { name: `careplans: split between the 2 processes${withRequests ? ' (requests completed too)' : ''}`, value: Math.round((Math.min(a.handled, b.handled) / n) * 1000) / 10, unit: '% (smaller share)' },
+    { name: `careplans: activities per CPU second of the 2 scheduler processes (PostgreSQL not counted)${withRequests ? ' (requests completed too)' : ''}`, value: Math.round(n / (a.cpuSeconds + b.cpuSeconds)), unit: 'activities/CPU-s' },
   ];
 }
