@@ -37,7 +37,7 @@ describe('loadMappingDir', () => {
     ['unknown code map', 'segments/pid-patient.yaml', (t) => t.replace('map: v2-0001-administrative-gender', 'map: gender-typo'), 'map: gender-typo', /code map 'gender-typo' does not exist/],
     ['datatype applied to the wrong v2 type', 'segments/pid-patient.yaml', (t) => t.replace('    from: 5\n    datatype: xpn-human-name', '    from: 5\n    datatype: xad-address'), 'datatype: xad-address', /reads XAD/],
     ['component beyond the data type', 'datatypes/cx-identifier.yaml', (t) => t.replace('    from: 7\n', '    from: 17\n'), 'from: 17', /CX has 1?\d components, not 17/],
-    ['reference to a missing resource key', 'segments/obx-observation.yaml', (t) => t.replace('ref: encounter', 'ref: encountr'), 'ref: encountr', /ref: 'encountr' is not a resource key/],
+    ['reference to a missing resource key', 'segments/dg1-condition.yaml', (t) => t.replace('ref: encounter\n', 'ref: encountr\n'), 'ref: encountr', /ref: 'encountr' is not a resource key/],
   ];
   it.each(cases)('refuses %s with file:line', async (name, file, edit, needle, reason) => {
     const dir = copyWith(file, edit);
