@@ -184,6 +184,11 @@ async function sweepBacklog(databaseUrl: string, quick: boolean, withRequests: b
   // The whole backlog counts as due the moment the two processes start (t0), so the lag is the
   // sweep's own, not the seeding's: lag = sent − t0.
   await sql`update careplan_activity set due_at = now(), run_at = now()`.execute(database.db);
+  // What autovacuum does after a bulk change on a running server (this machine's PostgreSQL runs
+  // with autovacuum off, conf.d/90-ci.conf): without it the sweep works on tables with no
+  // statistics and 100,000 dead row versions left by the update above. The sweep's statements were
+  // also made to plan well without statistics (12268d1); CB_CAREPLANS_BENCH_ANALYZE=0 measures that case.
+  if (process.env.CB_CAREPLANS_BENCH_ANALYZE !== '0') await sql`vacuum analyze`.execute(database.db);
   const started = Date.now();
   const [a, b] = await Promise.all([worker(databaseUrl, plansDir), worker(databaseUrl, plansDir)]);
   const seconds = (Date.now() - started) / 1000;
