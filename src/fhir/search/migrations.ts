@@ -96,6 +96,15 @@ export const searchMigrations: Migration[] = [
     // are the same set as with delete-all-then-insert (the document is deduplicated by the writer).
     name: '0154_fhir_search_replace_in_place',
     async up(db) {
+      await sql.raw(REPLACE_IN_PLACE_FUNCTION_0154).execute(db);
+    },
+  },
+  {
+    // The in-place replace probes the table once per new row to skip rows already there: for a
+    // resource with no rows yet (the first indexing of a resource through replace) that made it
+    // 1.5-2x slower than delete-then-insert. One existence probe per table picks the plain insert then.
+    name: '0155_fhir_search_replace_first_rows_plain',
+    async up(db) {
       await sql.raw(REPLACE_IN_PLACE_FUNCTION).execute(db);
     },
   },
@@ -206,9 +215,25 @@ function replaceInPlaceBlock(table: string, columns: string): string {
   end if;`;
 }
 
-const REPLACE_IN_PLACE_FUNCTION = `
+/** As migration 0154 shipped it (a migration's text never changes once applied somewhere). */
+const REPLACE_IN_PLACE_FUNCTION_0154 = `
 create or replace function fhir_search_replace(p_type text, p_id text, p_rows jsonb) returns void
 language plpgsql as $fn$
 begin${Object.entries(TABLE_COLUMNS).map(([t, c]) => replaceInPlaceBlock(t, c)).join('')}
+end
+$fn$`;
+
+/** In place where the resource has rows in the table, a plain insert where it has none. */
+function replaceInPlaceOrInsertBlock(table: string, columns: string): string {
+  return `
+  if exists (select 1 from fhir_search_${table} t where t.resource_type = p_type and t.id = p_id) then${replaceInPlaceBlock(table, columns)}
+  elsif jsonb_array_length(coalesce(p_rows->'${table}', '[]')) > 0 then${insertRows(table, columns)}
+  end if;`;
+}
+
+const REPLACE_IN_PLACE_FUNCTION = `
+create or replace function fhir_search_replace(p_type text, p_id text, p_rows jsonb) returns void
+language plpgsql as $fn$
+begin${Object.entries(TABLE_COLUMNS).map(([t, c]) => replaceInPlaceOrInsertBlock(t, c)).join('')}
 end
 $fn$`;

@@ -2,7 +2,8 @@
  * fhir_search_replace changes a resource's index rows in place (migration 0154): after any series of
  * updates the rows are exactly those a fresh write of the final content produces, in every index
  * table (nulls, dates, quantities, references included); rows that did not change keep their
- * physical row (not deleted and inserted again); a delete removes them all.
+ * physical row (not deleted and inserted again); a resource with no rows yet gets them by a plain
+ * insert (migration 0155); a delete removes them all.
  */
 import type { Observation, Patient } from 'fhir/r4.js';
 import { sql } from 'kysely';
@@ -52,6 +53,17 @@ describe.each(testDatabaseKinds())('index rows replaced in place on %s', (kind) 
         expect(await indexRows(next.resourceType, resource.id!), `${next.resourceType} ${JSON.stringify(next)}`).toEqual(await indexRows(next.resourceType, fresh.id!));
       }
     }
+  });
+
+  it('indexes a resource with no rows yet (plain insert, migration 0155) as a fresh write does', async () => {
+    const { resource } = await f.store.create(versions[0]!);
+    for (const table of TABLES) await sql`delete from ${sql.table(`fhir_search_${table}`)} where resource_type = 'Patient' and id = ${resource.id!}`.execute(f.database.db);
+    expect(await indexRows('Patient', resource.id!)).toEqual([]);
+    await f.store.update({ ...versions[2]!, id: resource.id });
+    const fresh = (await f.store.create(versions[2]!)).resource;
+    const rows = await indexRows('Patient', resource.id!);
+    expect(rows.length).toBeGreaterThan(5);
+    expect(rows).toEqual(await indexRows('Patient', fresh.id!));
   });
 
   it('keeps the rows that did not change, and removes every row on delete', async () => {
