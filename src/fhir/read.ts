@@ -10,12 +10,13 @@ interface Row {
   content: Resource;
 }
 
-const READ_CURRENT = `${PREPARED}select version_id, deleted, content from fhir_resource where resource_type = $1 and id = $2`;
+/** The current row of (type $1, id $2); writes read it too (`for update` appended to lock it). */
+export const SELECT_CURRENT = `${PREPARED}select version_id, deleted, content from fhir_resource where resource_type = $1 and id = $2`;
 
 /** Current version, or undefined when absent; throws CB_ERR_FHIR_GONE when deleted (if `gone`). */
 export async function readCurrent<T extends Resource>(db: AnyDb, type: string, id: string, gone: 'throw' | 'undefined'): Promise<T | undefined> {
   // Fixed text: a raw compiled query skips the query builder, and PREPARED the parse and plan.
-  const { rows } = await db.executeQuery<Row>(CompiledQuery.raw(READ_CURRENT, [type, id]));
+  const { rows } = await db.executeQuery<Row>(CompiledQuery.raw(SELECT_CURRENT, [type, id]));
   const row = rows[0];
   if (!row) return undefined;
   if (row.deleted) {

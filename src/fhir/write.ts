@@ -8,6 +8,7 @@ import type { Resource } from 'fhir/r4.js';
 import { CompiledQuery, sql } from 'kysely';
 import { PREPARED, type AnyDb } from '../db/index.js';
 import { CarebridgeError } from '../errors/index.js';
+import { SELECT_CURRENT } from './read.js';
 import { indexDocument } from './search/index.js';
 import type { ChangeOperation, WriteSource } from './types.js';
 
@@ -188,7 +189,6 @@ export async function readCurrentRow(db: AnyDb, type: string, id: string): Promi
   return rows[0];
 }
 
-const SELECT_CURRENT = `${PREPARED}select version_id, deleted, content from fhir_resource where resource_type = $1 and id = $2`;
 
 /**
  * Takes a transaction-scoped advisory lock on a key. Used where no row exists yet to lock (namespace 100 = fhir store in the two-key lock space):

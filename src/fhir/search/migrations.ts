@@ -124,6 +124,18 @@ function columnNames(columns: string): string[] {
   return columns.split(',').map((c) => c.trim().split(' ')[0]!);
 }
 
+/** A PL/pgSQL function whose body is one block per index table. */
+function perTableFunction(signature: string, block: (table: string, columns: string) => string): string {
+  return `
+create or replace function ${signature} returns void
+language plpgsql as $fn$
+begin${Object.entries(TABLE_COLUMNS).map(([t, c]) => block(t, c)).join('')}
+end
+$fn$`;
+}
+
+const ONE_RESOURCE = 'p_type text, p_id text, p_rows jsonb';
+
 /** The insert of one resource's rows of one index table, from `p_rows` (shared by replace and insert). */
 function insertRows(table: string, columns: string): string {
   const names = columnNames(columns);
@@ -140,12 +152,7 @@ function replaceBlock(table: string, columns: string): string {
   end if;`;
 }
 
-const REPLACE_FUNCTION = `
-create or replace function fhir_search_replace(p_type text, p_id text, p_rows jsonb) returns void
-language plpgsql as $fn$
-begin${Object.entries(TABLE_COLUMNS).map(([t, c]) => replaceBlock(t, c)).join('')}
-end
-$fn$`;
+const REPLACE_FUNCTION = perTableFunction(`fhir_search_replace(${ONE_RESOURCE})`, replaceBlock);
 
 function insertBlock(table: string, columns: string): string {
   return `
@@ -153,12 +160,7 @@ function insertBlock(table: string, columns: string): string {
   end if;`;
 }
 
-const INSERT_FUNCTION = `
-create or replace function fhir_search_insert(p_type text, p_id text, p_rows jsonb) returns void
-language plpgsql as $fn$
-begin${Object.entries(TABLE_COLUMNS).map(([t, c]) => insertBlock(t, c)).join('')}
-end
-$fn$`;
+const INSERT_FUNCTION = perTableFunction(`fhir_search_insert(${ONE_RESOURCE})`, insertBlock);
 
 function insertManyStatement(table: string, columns: string): string {
   const names = columnNames(columns);
@@ -170,12 +172,7 @@ function insertManyStatement(table: string, columns: string): string {
     where d->'rows' ? '${table}';`;
 }
 
-const INSERT_MANY_FUNCTION = `
-create or replace function fhir_search_insert_many(p_docs jsonb) returns void
-language plpgsql as $fn$
-begin${Object.entries(TABLE_COLUMNS).map(([t, c]) => insertManyStatement(t, c)).join('')}
-end
-$fn$`;
+const INSERT_MANY_FUNCTION = perTableFunction('fhir_search_insert_many(p_docs jsonb)', insertManyStatement);
 
 function deleteManyStatement(table: string): string {
   return `
@@ -216,12 +213,7 @@ function replaceInPlaceBlock(table: string, columns: string): string {
 }
 
 /** As migration 0154 shipped it (a migration's text never changes once applied somewhere). */
-const REPLACE_IN_PLACE_FUNCTION_0154 = `
-create or replace function fhir_search_replace(p_type text, p_id text, p_rows jsonb) returns void
-language plpgsql as $fn$
-begin${Object.entries(TABLE_COLUMNS).map(([t, c]) => replaceInPlaceBlock(t, c)).join('')}
-end
-$fn$`;
+const REPLACE_IN_PLACE_FUNCTION_0154 = perTableFunction(`fhir_search_replace(${ONE_RESOURCE})`, replaceInPlaceBlock);
 
 /** In place where the resource has rows in the table, a plain insert where it has none. */
 function replaceInPlaceOrInsertBlock(table: string, columns: string): string {
@@ -231,9 +223,4 @@ function replaceInPlaceOrInsertBlock(table: string, columns: string): string {
   end if;`;
 }
 
-const REPLACE_IN_PLACE_FUNCTION = `
-create or replace function fhir_search_replace(p_type text, p_id text, p_rows jsonb) returns void
-language plpgsql as $fn$
-begin${Object.entries(TABLE_COLUMNS).map(([t, c]) => replaceInPlaceOrInsertBlock(t, c)).join('')}
-end
-$fn$`;
+const REPLACE_IN_PLACE_FUNCTION = perTableFunction(`fhir_search_replace(${ONE_RESOURCE})`, replaceInPlaceOrInsertBlock);
