@@ -116,6 +116,16 @@ describe.each(testDatabaseKinds())('search parameter types on %s', (kind) => {
     it('patient parameter keeps only references to Patients (where(resolve() is Patient))', async () => {
       expect(await ids('Observation', 'patient=Patient/p2')).toEqual(['Observation/o2', 'Observation/o3']);
     });
+    it('several values match what each matches alone (local ones are read as one array per type)', async () => {
+      const values = ['Patient/p1', 'p3', `${BASE}/Patient/p5`, 'Patient/p2', 'Patient/nobody', 'Group/p1', 'http://elsewhere/Patient/p2'];
+      const alone = new Set<string>();
+      for (const v of values) for (const id of await ids('Observation', `subject=${encodeURIComponent(v)}`)) alone.add(id);
+      expect(await ids('Observation', `subject=${values.map(encodeURIComponent).join(',')}`)).toEqual([...alone].sort());
+      expect([...alone].sort()).toEqual(['Observation/o1', 'Observation/o2', 'Observation/o3', 'Observation/o4', 'Observation/o5', 'Observation/o6']);
+      expect(await ids('Observation', 'patient=Patient/p1,Patient/p3')).toEqual(['Observation/o1', 'Observation/o4']);
+      expect(await ids('Observation', 'subject:Patient=Patient/p1,Group/p3,p5')).toEqual(['Observation/o1', 'Observation/o5', 'Observation/o6']);
+      expect(await ids('Observation', 'subject:Group=Patient/p1,Patient/p3')).toEqual([]);
+    });
     it('type modifier', async () => {
       expect(await ids('Patient', 'general-practitioner:Practitioner=pr1')).toEqual(['Patient/p1']);
       expect(await ids('Patient', 'general-practitioner:Organization=pr1')).toEqual([]);
