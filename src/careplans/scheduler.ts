@@ -7,11 +7,12 @@
  * Everything is done per batch, not per activity: one claim statement, one Patient read and one
  * consent question for the batch, one release statement for the deferred rows, and per write chunk
  * one transaction Bundle (plain creates, which the store writes with one statement) between the
- * row-closing and result-recording statements.
+ * statement that locks the rows still ours and the one that closes them with their result refs.
  */
 import type { Bundle, BundleEntry, CommunicationRequest, FhirResource, Patient, Resource } from 'fhir/r4.js';
 import { randomUUID } from 'node:crypto';
 import { sql, type AnyDb } from '../db/index.js';
+import { CarebridgeError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
 import type { Clock } from './clock.js';
 import { dispatchStep, type DispatchDecision, type DispatchStep } from './dispatch.js';
@@ -159,23 +160,39 @@ export function createScheduler(deps: SchedulerDeps) {
   }
 
   /**
-   * Closes the rows first (one statement, re-checking our claim): that locks them, so a revoke or a
-   * lease takeover either waits for us or has already won — then we write nothing for that row.
-   * Returns the ids we still owned.
+   * Locks the chunk's rows that are still ours (one statement) before anything is written: a revoke
+   * or a lease takeover either waits for our commit or has already won — then we write nothing for
+   * that row. Returns the ids we still own.
    */
-  async function closeRows(trx: AnyDb, chunk: readonly Decided[]): Promise<Set<string>> {
-    const values = chunk.map((d) => sql`(${d.row.id}, ${stateOf(d)}, ${d.decision.reason ?? null}::text, ${d.now}::timestamptz)`);
+  async function lockOwned(trx: AnyDb, chunk: readonly Decided[]): Promise<Set<string>> {
     const { rows } = await sql<{ id: string }>`
-      update careplan_activity a
-         set status = v.status, reason = v.reason, done_at = v.done_at,
-             claimed_by = null, claim_expires_at = null, updated_at = v.done_at
-        from (values ${sql.join(values)}) as v(id, status, reason, done_at)
-       where a.id = v.id and ${stillOurs}
-      returning a.id`.execute(trx);
+      select a.id from careplan_activity a
+       where a.id = any(cast(${chunk.map((d) => d.row.id)} as text[])) and ${stillOurs}
+       for update`.execute(trx);
     return new Set(rows.map((r) => r.id));
   }
 
-  /** The outcomes of the rows we still own, and their requests marked completed, as ONE transaction Bundle; then the rows' result refs. */
+  /**
+   * Closes the locked rows with their outcome and result ref in one statement (one new row version
+   * each; closing before the write and recording the ref after it made two). The rows arrive as
+   * arrays, so the statement text is the same for every chunk.
+   */
+  async function closeRows(trx: AnyDb, mine: readonly Decided[], refs: ReadonlyArray<string | null>): Promise<void> {
+    const { rows } = await sql<{ n: number }>`
+      with closed as (
+        update careplan_activity a
+           set status = v.status, reason = v.reason, done_at = v.done_at, result_ref = v.result_ref,
+               claimed_by = null, claim_expires_at = null, updated_at = v.done_at
+          from unnest(cast(${mine.map((d) => d.row.id)} as text[]), cast(${mine.map(stateOf)} as text[]), cast(${mine.map((d) => d.decision.reason ?? null)} as text[]),
+                      cast(${mine.map((d) => d.now.toISOString())} as timestamptz[]), cast(${refs} as text[])) as v(id, status, reason, done_at, result_ref)
+         where a.id = v.id and ${stillOurs}
+        returning 1)
+      select count(*)::int as n from closed`.execute(trx);
+    // The rows are locked by this transaction: anything else is a broken invariant, and rolls back.
+    if (rows[0]?.n !== mine.length) throw new CarebridgeError('CB_ERR_INTERNAL', `closed ${rows[0]?.n} of ${mine.length} locked care-plan activities`);
+  }
+
+  /** The outcomes of the rows we still own, and their requests marked completed, as ONE transaction Bundle; then the rows closed with their result refs. */
   async function writeOutcomes(store: CareplanStore, trx: AnyDb, mine: readonly Decided[]): Promise<void> {
     const requestIds = mine.filter((d) => d.row.kind !== 'call' && d.row.request_type === 'CommunicationRequest').map((d) => d.row.request_id);
     const requests = requestIds.length ? await readMany<CommunicationRequest>(store, 'CommunicationRequest', [...new Set(requestIds)]) : new Map<string, CommunicationRequest>();
@@ -184,18 +201,14 @@ export function createScheduler(deps: SchedulerDeps) {
     }));
     const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: [...mine.map(outcomeEntry), ...completed] };
     const response = await store.transaction(bundle, write);
-    const refs = mine.map((d, i) => sql`(${d.row.id}, ${writtenRef(response.entry?.[i])}::text)`);
-    await sql`
-      update careplan_activity a set result_ref = v.result_ref
-        from (values ${sql.join(refs)}) as v(id, result_ref)
-       where a.id = v.id`.execute(trx);
+    await closeRows(trx, mine, mine.map((_d, i) => writtenRef(response.entry?.[i])));
   }
 
   /** Writes one chunk in ONE transaction; if that fails, each activity alone (one bad one cannot hold back the rest). */
   async function finishChunk(chunk: Decided[], done: Map<string, boolean>): Promise<void> {
     const inTrx = (part: Decided[]) =>
       deps.store.inTransaction(async (store, trx) => {
-        const owned = await closeRows(trx, part);
+        const owned = await lockOwned(trx, part);
         const mine = part.filter((d) => owned.has(d.row.id));
         if (mine.length) await writeOutcomes(store, trx, mine);
         return owned;
