@@ -1,11 +1,12 @@
 /**
  * @module A datatype map (kind: datatype) → a builder that turns one v2 value node (a field
  * repetition or a component) into one FHIR value (Identifier, HumanName, …) or resource body.
+ * The builder is generated code (codegen.ts).
  */
 import type { DatatypeMapSpec, SourceRef } from '../types.js';
 import { isKnownFhirType } from '../fhir-definitions.js';
 import { fail, type CompileEnv } from './env.js';
-import { compileRules, type Setter } from './rules.js';
+import { generateBuilder } from './codegen.js';
 import type { MapRun, Scope } from './runtime.js';
 
 /** `into`: the object to fill (a resource body already holding `resourceType`), else a new one. */
@@ -22,21 +23,10 @@ export function compileDatatypeBuilder(env: CompileEnv, dt: DatatypeMapSpec, at:
     return () => undefined;
   }
   env.stack.push(dt.id);
-  let setters: Setter[];
   try {
     const rules = only ? dt.rules.filter((r) => only.includes(r.to.split('.')[0]!.replace(/\[\d+\]$/, ''))) : dt.rules;
-    setters = compileRules(env, rules, dt.fhir, { kind: 'node', v2Types: dt.v2 });
+    return generateBuilder(env, rules, dt.fhir, { kind: 'node', v2Types: dt.v2 }, only ? `${dt.id}_${only.join('_')}` : dt.id);
   } finally {
     env.stack.pop();
   }
-  return buildWith(setters);
-}
-
-export function buildWith(setters: readonly Setter[]): Builder {
-  return (run, scope, into) => {
-    const obj: Record<string, unknown> = into ?? {};
-    let any = false;
-    for (let i = 0; i < setters.length; i++) if (setters[i]!(run, scope, obj)) any = true;
-    return any ? obj : undefined;
-  };
 }

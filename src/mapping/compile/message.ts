@@ -4,12 +4,12 @@
  */
 import type { IdentitySpec, MergeSpec, MessageMapSpec, MessageResourceSpec, SourceRef } from '../types.js';
 import { compileCondition, type Predicate } from './conditions.js';
-import { compileDatatypeBuilder, buildWith, type Builder } from './datatype.js';
+import { generateBuilder, generateGetter } from './codegen.js';
+import { compileDatatypeBuilder, type Builder } from './datatype.js';
 import { fail, specOf, type CompileEnv, type PathContext } from './env.js';
 import { compileNodesReader, type NodesReader } from './read.js';
-import { compileRules } from './rules.js';
 import type { MapRun, Scope } from './runtime.js';
-import { compileCasesGetter, compileGetter, type Getter, type TargetType } from './values.js';
+import type { Getter, TargetType } from './values.js';
 import type { Identifier } from 'fhir/r4.js';
 
 export interface CompiledIdentity {
@@ -105,12 +105,12 @@ function compileEntry(env: CompileEnv, r: MessageResourceSpec): CompiledEntry | 
     if (r.field) fail(env, r.source, `field: is for datatype maps; '${r.map}' is a segment map`);
     const pc = { kind: 'segment', segment: target.segment } as const;
     env.reads.add(`${target.segment}-0`);
-    const setters = compileRules(env, target.rules, target.resource, pc);
+    const build = generateBuilder(env, target.rules, target.resource, pc, target.id);
     return {
       key: r.key, mapId: target.id, resourceType: target.resource, segment: target.segment, foreach: r.foreach ?? false, within: r.within,
       when: r.when ? compileCondition(env, r.when, pc, r.source) : undefined,
       required: r.required ?? false,
-      build: buildWith(setters),
+      build,
       identity: target.identity ? compileIdentity(env, target.identity, pc, target.source) : undefined,
       source: r.source,
     };
@@ -136,7 +136,8 @@ function compileEntry(env: CompileEnv, r: MessageResourceSpec): CompiledEntry | 
 
 function compileIdentity(env: CompileEnv, id: IdentitySpec, pc: PathContext, at: SourceRef): CompiledIdentity {
   const str = { type: 'string', array: false } as const;
-  const valueOf = (v: NonNullable<IdentitySpec['identifier']>, t: TargetType) => (v.cases ? compileCasesGetter(env, v.cases, t, pc, at) : compileGetter(env, v, t, pc, at));
+  // Generated like the maps (codegen.ts); with `cases`, a `default` beside them is not used (as before).
+  const valueOf = (v: NonNullable<IdentitySpec['identifier']>, t: TargetType) => generateGetter(env, v, t, pc, at, !v.cases);
   if (id.identifier) {
     const produce = valueOf(id.identifier, { type: 'Identifier', array: false, only: ['system', 'value'] });
     return {

@@ -13,7 +13,7 @@ export type StringReader = (run: MapRun, scope: Scope) => string | undefined;
 export type StringsReader = (run: MapRun, scope: Scope) => string[];
 export type NodesReader = (run: MapRun, scope: Scope) => V2Node[];
 
-interface CheckedPath {
+export interface CheckedPath {
   readonly path: V2Path;
   /** The path names the segment being mapped: read `scope.seg` without a lookup. */
   readonly current: boolean;
@@ -21,7 +21,7 @@ interface CheckedPath {
 }
 
 /** Parse + check; undefined (with an error recorded) when the path is wrong. */
-function checkPath(env: CompileEnv, text: string, pc: PathContext, at: SourceRef): CheckedPath | undefined {
+export function checkPath(env: CompileEnv, text: string, pc: PathContext, at: SourceRef): CheckedPath | undefined {
   const path = pc.kind === 'segment' ? parseSegmentPath(String(text)) : parseValuePath(String(text));
   if (!path) {
     fail(env, at, `'${text}' is not a v2 path`);
@@ -71,7 +71,7 @@ function componentTypes(version: string, type: string, component: number): strin
  * as closure constants, never the V2Path: paths have several shapes, and reading their properties
  * per value was a megamorphic load that missed V8's stub cache.
  */
-function segmentOf(run: MapRun, scope: Scope, segment: string | undefined): Hl7Segment | undefined {
+export function segmentOf(run: MapRun, scope: Scope, segment: string | undefined): Hl7Segment | undefined {
   if (!segment) return scope.seg;
   return scope.seg?.name === segment && scope.seg ? scope.seg : segmentFor(run, segment, scope.pos);
 }
@@ -129,16 +129,18 @@ export function compileStringsReader(env: CompileEnv, text: string, pc: PathCont
   };
 }
 
-export function compileNodesReader(env: CompileEnv, text: string, pc: PathContext, at: SourceRef): { read: NodesReader; v2Types: readonly string[]; field?: string } {
+/** `path`: the checked path (absent when it is wrong), for generated code that reads it inline. */
+export function compileNodesReader(env: CompileEnv, text: string, pc: PathContext, at: SourceRef): { read: NodesReader; v2Types: readonly string[]; field?: string; path?: V2Path } {
   const c = checkPath(env, text, pc, at);
   if (!c) return { read: () => [], v2Types: [] };
   const { path } = c;
   const { field, segment, rep, rest } = path;
   if (field === undefined) {
-    return { v2Types: c.v2Types, read: (_run, scope) => { const n = subNode(scope.node, rest); return nodeHasValue(n) ? [n!] : []; } };
+    return { v2Types: c.v2Types, path, read: (_run, scope) => { const n = subNode(scope.node, rest); return nodeHasValue(n) ? [n!] : []; } };
   }
   return {
     v2Types: c.v2Types,
+    path,
     field: `${segment}-${field}`,
     read: (run, scope) => {
       const reps = segmentOf(run, scope, segment)?.fields[field];

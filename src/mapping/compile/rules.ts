@@ -1,19 +1,21 @@
 /**
  * @module A rule (`to:` + value) → a setter closure that writes into the object being built.
  * Target paths are resolved against the FHIR R4 definitions at load; repeating elements collect
- * every produced value, single ones keep the first.
+ * every produced value, single ones keep the first. Maps in use run as generated code
+ * (codegen.ts), which shares ruleTarget/ruleExplain and mirrors these setters one for one; the
+ * closures check segment maps no message map uses (loader).
  */
 import { resolveFhirPath } from '../fhir-definitions.js';
 import type { RuleSpec, ValueSpec } from '../types.js';
 import { compileCondition, type Predicate } from './conditions.js';
 import { fail, type CompileEnv, type PathContext } from './env.js';
 import type { MapRun, Scope } from './runtime.js';
-import { compileGetter, compileValue, type Getter, type Producer } from './values.js';
+import { compileGetter, compileValue, type Getter, type Producer, type TargetType } from './values.js';
 
 /** Returns whether the rule produced a value (then the object being built is not empty). */
 export type Setter = (run: MapRun, scope: Scope, target: Record<string, unknown>) => boolean;
 
-interface Step { readonly name: string; readonly array: boolean; readonly index: number }
+export interface Step { readonly name: string; readonly array: boolean; readonly index: number }
 
 /** The setters run in order on a new object (or a resource body holding only `resourceType`). */
 export function compileRules(env: CompileEnv, rules: readonly RuleSpec[], baseType: string, pc: PathContext): Setter[] {
@@ -35,9 +37,30 @@ export function compileRules(env: CompileEnv, rules: readonly RuleSpec[], baseTy
  */
 function compileRule(env: CompileEnv, rule: RuleSpec, baseType: string, pc: PathContext, first: boolean): Setter | undefined {
   const at = rule.source;
+  const t = ruleTarget(env, rule, baseType);
+  if (!t) return undefined;
+  const { target, parents, last } = t;
+  // A single-valued target reads one value (no array); a repeating one collects all.
+  const produce: Producer | undefined = target.array ? compileValue(env, rule, target, pc, at) : undefined;
+  const get: Getter | undefined = target.array ? undefined : compileGetter(env, rule, target, pc, at);
+  const when = rule.when ? compileCondition(env, rule.when, pc, at) : undefined;
+  const explain = ruleExplain(rule, pc);
+  if (produce) return arraySetter(produce, when, parents, last, explain, first);
+  return singleSetter(get!, when, parents, last, explain, first);
+}
+
+export interface RuleTarget {
+  readonly target: TargetType;
+  /** Steps above the element written (`communication` of `communication.language`). */
+  readonly parents: readonly Step[];
+  readonly last: Step;
+}
+
+/** A rule's `to:` resolved against the R4 definitions; undefined (error recorded) when it is not a path of `baseType`. */
+export function ruleTarget(env: CompileEnv, rule: RuleSpec, baseType: string): RuleTarget | undefined {
   const resolved = resolveFhirPath(baseType, rule.to);
   if (typeof resolved === 'string') {
-    fail(env, at, `to: '${rule.to}': ${resolved}`);
+    fail(env, rule.source, `to: '${rule.to}': ${resolved}`);
     return undefined;
   }
   const steps: Step[] = rule.to.split('.').map((raw, i) => {
@@ -45,27 +68,24 @@ function compileRule(env: CompileEnv, rule: RuleSpec, baseType: string, pc: Path
     return { name: resolved.steps[i]!.name, array: resolved.steps[i]!.array || !!m, index: m ? Number(m[1]) : -1 };
   });
   const target = { type: resolved.type, array: resolved.array && steps[steps.length - 1]!.index < 0, path: rule.to };
-  // A single-valued target reads one value (no array); a repeating one collects all.
-  const produce: Producer | undefined = target.array ? compileValue(env, rule, target, pc, at) : undefined;
-  const get: Getter | undefined = target.array ? undefined : compileGetter(env, rule, target, pc, at);
-  const when = rule.when ? compileCondition(env, rule.when, pc, at) : undefined;
-  const label = `${at.file}:${at.line}`;
+  return { target, parents: steps.slice(0, -1), last: steps[steps.length - 1]! };
+}
+
+/** The explain entry of a rule that set its element. */
+export function ruleExplain(rule: RuleSpec, pc: PathContext): Explain {
+  const label = `${rule.source.file}:${rule.source.line}`;
   // Explain shows where the value came from; relative segment paths get their segment (`PID-8`).
   const rel = (p: string) => (pc.kind === 'segment' && /^\d/.test(p) ? `${pc.segment}-${p}` : p);
   const paths = (v: ValueSpec): string[] => (v.from === undefined ? [] : typeof v.from === 'string' ? [v.from] : [...v.from]).map((p) => rel(String(p)));
   const allFrom = [...paths(rule), ...(rule.cases ?? []).flatMap(paths)];
   const from = allFrom.length ? [...new Set(allFrom)].join(' | ') : undefined;
-  const last = steps[steps.length - 1]!;
-  const parents = steps.slice(0, -1);
-  const explain = (run: MapRun, scope: Scope): void => {
+  return (run: MapRun, scope: Scope): void => {
     // Only the rule that actually set the element is named (a later fallback rule is not).
     run.explain!.push({ resource: scope.inst.resourceType, path: `${run.prefix}${rule.to}`, rule: label, ...(from ? { from } : {}) });
   };
-  if (produce) return arraySetter(produce, when, parents, last, explain, first);
-  return singleSetter(get!, when, parents, last, explain, first);
 }
 
-type Explain = (run: MapRun, scope: Scope) => void;
+export type Explain = (run: MapRun, scope: Scope) => void;
 
 /** A repeating element without an index (`identifier`, `name.given`): every produced value is appended. */
 function arraySetter(produce: Producer, when: Predicate | undefined, parents: readonly Step[], last: Step, explain: Explain, first: boolean): Setter {

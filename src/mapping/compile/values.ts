@@ -6,15 +6,15 @@
  */
 import type { SourceRef, ValueSpec, ConditionSpec, MappingLoadError } from '../types.js';
 import { v2DateTime } from '../datetime.js';
-import { nodeReader, type V2Node } from '../v2-path.js';
+import { nodeReader, type V2Node, type V2Path } from '../v2-path.js';
 import { parseSegmentPath } from '../v2-path.js';
 import { typeFits } from '../fhir-definitions.js';
 import { compileCondition, type Predicate } from './conditions.js';
 import { fail, specOf, type CompileEnv, type PathContext } from './env.js';
 import { compileNodesReader, compileStringReader, compileStringsReader, type NodesReader } from './read.js';
 import { refsFor, type MapRun, type Scope } from './runtime.js';
-import { buildWith, compileDatatypeBuilder, type Builder } from './datatype.js';
-import { compileRules } from './rules.js';
+import { compileDatatypeBuilder, type Builder } from './datatype.js';
+import { generateBuilder } from './codegen.js';
 
 export type Producer = (run: MapRun, scope: Scope) => unknown[];
 export interface TargetType {
@@ -85,7 +85,7 @@ export function compileCasesGetter(env: CompileEnv, cases: ReadonlyArray<ValueSp
 }
 
 /** `from` (with or without `datatype`) and `const` directly; the rarer sources through their producer. */
-function compileSourceGetter(env: CompileEnv, spec: ValueSpec, target: TargetType, pc: PathContext, at: SourceRef): Getter {
+export function compileSourceGetter(env: CompileEnv, spec: ValueSpec, target: TargetType, pc: PathContext, at: SourceRef): Getter {
   const other = spec.ref !== undefined || spec.each !== undefined;
   if (!other && spec.const !== undefined) {
     const v = spec.const;
@@ -106,12 +106,12 @@ function compileSourceGetter(env: CompileEnv, spec: ValueSpec, target: TargetTyp
   return firstOf(compileSource(env, spec, target, pc, at));
 }
 
-const firstOf = (produce: Producer): Getter => (run, scope) => {
+export const firstOf = (produce: Producer): Getter => (run, scope) => {
   const v = produce(run, scope);
   return v.length ? v[0] : undefined;
 };
 
-function compileSource(env: CompileEnv, spec: ValueSpec, target: TargetType, pc: PathContext, at: SourceRef): Producer {
+export function compileSource(env: CompileEnv, spec: ValueSpec, target: TargetType, pc: PathContext, at: SourceRef): Producer {
   if (spec.ref !== undefined) {
     if (target.type !== 'Reference') fail(env, at, `ref: target is ${target.type}, not Reference`);
     // `ref: specimen?` — optional: the map is shared by message maps that may not have that key.
@@ -161,7 +161,7 @@ function compileEach(env: CompileEnv, id: string, target: TargetType, at: Source
   }
   if (sm.resource !== target.type) fail(env, at, `each: '${id}' produces ${sm.resource}, but the target is ${target.type}`);
   env.reads.add(`${sm.segment}-0`);
-  const build = buildWith(compileRules(env, sm.rules, sm.resource, { kind: 'segment', segment: sm.segment }));
+  const build = generateBuilder(env, sm.rules, sm.resource, { kind: 'segment', segment: sm.segment }, sm.id);
   const name = sm.segment;
   return (run, scope) => {
     const out: unknown[] = [];
@@ -173,14 +173,16 @@ function compileEach(env: CompileEnv, id: string, target: TargetType, at: Source
   };
 }
 
-interface DatatypeSource {
+export interface DatatypeSource {
   readonly nodes: NodesReader;
+  /** The checked path of `nodes` (absent when it is wrong: nothing is read). */
+  readonly path?: V2Path;
   readonly build: Builder;
   readonly where: Predicate | undefined;
 }
 
 /** The checks and builders of `from: … datatype: …`, shared by the producer and the getter. */
-function prepareDatatype(env: CompileEnv, path: string, spec: ValueSpec, target: TargetType, pc: PathContext, at: SourceRef): DatatypeSource | undefined {
+export function prepareDatatype(env: CompileEnv, path: string, spec: ValueSpec, target: TargetType, pc: PathContext, at: SourceRef): DatatypeSource | undefined {
   const dt = specOf(env, spec.datatype!, ['datatype']);
   if (!dt) {
     fail(env, at, `datatype map '${spec.datatype}' does not exist`);
@@ -193,7 +195,7 @@ function prepareDatatype(env: CompileEnv, path: string, spec: ValueSpec, target:
   const full = compileDatatypeBuilder(env, dt, at);
   const build = target.only ? keyFirst(compileDatatypeBuilder(quietEnv(env), dt, at, target.only), full) : full;
   const where = spec.where ? compileCondition(env, spec.where, { kind: 'node', v2Types: dt.v2 }, at) : undefined;
-  return { nodes: nodes.read, build, where };
+  return { nodes: nodes.read, path: nodes.path, build, where };
 }
 
 /** One value built from `node`, the explain prefix naming its index among the values. */
@@ -250,7 +252,7 @@ function quietEnv(env: CompileEnv): CompileEnv {
   return copy;
 }
 
-function compileFromStrings(env: CompileEnv, path: string, spec: ValueSpec, target: TargetType, pc: PathContext, at: SourceRef): Producer {
+export function compileFromStrings(env: CompileEnv, path: string, spec: ValueSpec, target: TargetType, pc: PathContext, at: SourceRef): Producer {
   const convert = compileConvert(env, spec, target, at);
   if (spec.where) return compileWhereStrings(env, path, spec.where, convert, target, pc, at);
   if (target.array) {
@@ -291,7 +293,7 @@ function stringGetter(env: CompileEnv, path: string, spec: ValueSpec, target: Ta
 }
 
 /** `from: 3.1` + `where: {equals: {path: 5, value: MR}}`: the condition is tested per repetition of field 3. */
-function compileWhereStrings(env: CompileEnv, path: string, where: ConditionSpec, convert: Convert, target: TargetType, pc: PathContext, at: SourceRef): Producer {
+export function compileWhereStrings(env: CompileEnv, path: string, where: ConditionSpec, convert: Convert, target: TargetType, pc: PathContext, at: SourceRef): Producer {
   const p = parseSegmentPath(path);
   if (!p || p.field === undefined || pc.kind !== 'segment') {
     fail(env, at, `where: needs a field path in a segment map (got '${path}')`);
@@ -349,12 +351,12 @@ function compileTemplate(env: CompileEnv, spec: ValueSpec, target: TargetType, p
   };
 }
 
-type Convert = (s: string, run: MapRun) => unknown;
+export type Convert = (s: string, run: MapRun) => unknown;
 /** Strings into string-like targets: recognised by identity so readers can skip the call. */
-const AS_IS: Convert = (s) => s;
+export const AS_IS: Convert = (s) => s;
 
 /** String → target value, decided at load from the target's FHIR type, `map` and `as`. */
-function compileConvert(env: CompileEnv, spec: ValueSpec, target: TargetType, at: SourceRef): Convert {
+export function compileConvert(env: CompileEnv, spec: ValueSpec, target: TargetType, at: SourceRef): Convert {
   if (spec.map !== undefined) {
     const cm = env.codemaps.get(spec.map);
     if (!cm) {
