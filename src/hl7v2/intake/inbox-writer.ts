@@ -5,7 +5,7 @@
  * back to be sent again.
  */
 import { CompiledQuery } from 'kysely';
-import type { AnyDb } from '../../db/index.js';
+import { PREPARED, type AnyDb } from '../../db/index.js';
 import { GroupCommitter } from './group-commit.js';
 import type { AckMode, InboxStatus } from './schema.js';
 
@@ -71,10 +71,12 @@ export function dedupKeyOf(sendingApplication: string, sendingFacility: string, 
 /**
  * One short statement for every batch size: the rows travel as one JSON parameter (JSON.stringify is
  * native; the raw bytes as base64) to `hl7_inbox_insert_batch` (migration 0301), whose INSERT plan
- * PostgreSQL keeps per session. No query builder runs per flush.
+ * PostgreSQL keeps per session. No query builder runs per flush. The call itself is a named prepared
+ * statement: parsing and planning it on every flush cost ~9 % of the flush's PostgreSQL CPU (8-row
+ * batches, backend CPU via /proc, 5 interleaved rounds).
  */
 const INSERT_BATCH = CompiledQuery.raw(
-  'select r_id as id, r_dedup_key as dedup_key, r_inserted as inserted, r_ack as ack, r_ack_code as ack_code, r_status as status from hl7_inbox_insert_batch($1::json)',
+  `${PREPARED}select r_id as id, r_dedup_key as dedup_key, r_inserted as inserted, r_ack as ack, r_ack_code as ack_code, r_status as status from hl7_inbox_insert_batch($1::json)`,
 );
 
 interface InsertedRow {
