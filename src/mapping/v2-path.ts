@@ -89,10 +89,19 @@ export function nodeHasValue(node: V2Node | undefined): boolean {
   if (node === undefined) return false;
   if (typeof node === 'string') return node !== '';
   const list = node as readonly V2Node[];
-  // Strings tested in the loop: recursing into each sub-component cost a call per string.
+  // Components (arrays of strings) are scanned here: recursing into each one cost a call per
+  // component, and this runs for every repetition a datatype map is applied to.
   for (let i = 0; i < list.length; i++) {
     const item = list[i];
-    if (typeof item === 'string' ? item !== '' : nodeHasValue(item)) return true;
+    if (typeof item === 'string') {
+      if (item !== '') return true;
+      continue;
+    }
+    if (!Array.isArray(item)) continue;
+    for (let j = 0; j < item.length; j++) {
+      const sub = item[j] as V2Node | undefined;
+      if (typeof sub === 'string' ? sub !== '' : nodeHasValue(sub)) return true;
+    }
   }
   return false;
 }

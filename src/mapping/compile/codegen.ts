@@ -31,6 +31,7 @@ import { fail, type CompileEnv, type PathContext } from './env.js';
 import { checkPath, segmentOf } from './read.js';
 import { ruleExplain, ruleTarget } from './rules.js';
 import type { MapRun, Scope } from './runtime.js';
+import type { Hl7Field } from '../hl7-shape.js';
 import { AS_IS, compileConvert, compileFromStrings, compileSource, compileSourceGetter, compileWhereStrings, firstOf, prepareDatatype, type TargetType } from './values.js';
 
 type Cases = ReadonlyArray<ValueSpec & { when?: ConditionSpec }>;
@@ -46,11 +47,32 @@ function int(n: number): string {
   return String(n);
 }
 
-/** Helpers the generated code calls by name (plain functions: V8 inlines them at each call site). */
-function readField(seg: Scope['seg'], field: number, rep: number, c: number, s: number): string | undefined {
-  const reps = seg?.fields[field];
+/**
+ * Helpers the generated code calls by name (plain functions: V8 inlines them at each call site).
+ * The first non-empty value among a field's repetitions, one helper per shape of path, so that
+ * readAt's position checks fold to constants: no component (`7`), a component (`7.1`), a
+ * sub-component (`7.1.2`).
+ */
+function first(reps: Hl7Field | undefined): string | undefined {
   if (!reps) return undefined;
-  if (rep >= 0) return readAt(reps[rep], c, s);
+  for (let i = 0; i < reps.length; i++) {
+    const v = readAt(reps[i], -1, -1);
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+function firstC(reps: Hl7Field | undefined, c: number): string | undefined {
+  if (!reps) return undefined;
+  for (let i = 0; i < reps.length; i++) {
+    const v = readAt(reps[i], c, -1);
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+function firstCS(reps: Hl7Field | undefined, c: number, s: number): string | undefined {
+  if (!reps) return undefined;
   for (let i = 0; i < reps.length; i++) {
     const v = readAt(reps[i], c, s);
     if (v !== undefined) return v;
@@ -75,12 +97,14 @@ function buildExplained(run: MapRun, build: Builder, s: Scope, path: string, ind
   return v;
 }
 
-const HELPERS = { readAt, readField, segmentOf, subNode, nodeHasValue, isIn, matches, buildExplained };
+const HELPERS = { readAt, first, firstC, firstCS, segmentOf, subNode, nodeHasValue, isIn, matches, buildExplained };
 const HELPER_NAMES = Object.keys(HELPERS);
 
 /** Source being generated for one map: the captured values and a counter for fresh names. */
 class Gen {
   readonly consts: unknown[] = [];
+  /** Some read names the current segment's fields: the function starts with `const F = scope.seg?.fields`. */
+  fields = false;
   #n = 0;
   constructor(readonly env: CompileEnv, readonly pc: PathContext) {}
 
@@ -92,6 +116,11 @@ class Gen {
 
   name(prefix: string): string {
     return `${prefix}${this.#n++}`;
+  }
+
+  /** What every generated function starts with. */
+  prologue(): string {
+    return `  const node = scope.node;${this.fields ? '\n  const F = scope.seg?.fields;' : ''}`;
   }
 }
 
@@ -115,7 +144,7 @@ export function generateBuilder(env: CompileEnv, rules: readonly RuleSpec[], bas
   const fname = `map_${label.replace(/[^A-Za-z0-9_]/g, '_')}`;
   const body = [
     `return function ${fname}(run, scope, into) {`,
-    '  const node = scope.node;',
+    g.prologue(),
     '  const obj = into ?? {};',
     '  let any = false;',
     ...parts,
@@ -129,7 +158,7 @@ export function generateBuilder(env: CompileEnv, rules: readonly RuleSpec[], bas
 export function generatePredicate(env: CompileEnv, c: ConditionSpec, pc: PathContext, at: SourceRef): (run: MapRun, scope: Scope) => boolean {
   const g = new Gen(env, pc);
   const cond = emitCondition(g, c, at);
-  return compile(g, 'when', `return function when(run, scope) {\n  const node = scope.node;\n  return ${cond};\n};`) as (run: MapRun, scope: Scope) => boolean;
+  return compile(g, 'when', `return function when(run, scope) {\n${g.prologue()}\n  return ${cond};\n};`) as (run: MapRun, scope: Scope) => boolean;
 }
 
 /**
@@ -139,7 +168,7 @@ export function generatePredicate(env: CompileEnv, c: ConditionSpec, pc: PathCon
 export function generateGetter(env: CompileEnv, spec: ValueSpec, target: TargetType, pc: PathContext, at: SourceRef, withDefault = true): (run: MapRun, scope: Scope) => unknown {
   const g = new Gen(env, pc);
   const code = emitGet(g, withDefault ? spec : { cases: spec.cases }, target, at, 'v');
-  return compile(g, 'get', `return function get(run, scope) {\n  const node = scope.node;\n  let v;\n${code}\n  return v;\n};`) as (run: MapRun, scope: Scope) => unknown;
+  return compile(g, 'get', `return function get(run, scope) {\n${g.prologue()}\n  let v;\n${code}\n  return v;\n};`) as (run: MapRun, scope: Scope) => unknown;
 }
 
 /** `body` returns the function; it sees the helpers by name and the captured values as `k<i>`. */
@@ -291,9 +320,15 @@ function emitRead(g: Gen, text: string, at: SourceRef): string {
   const [ci, si] = readPositions(path.rest).map(int);
   if (path.field === undefined) return `readAt(node, ${ci}, ${si})`;
   const field = int(path.field);
-  const rep = path.rep === undefined ? '-1' : int(path.rep - 1);
-  if (c.current && path.rep === undefined) return `readField(scope.seg, ${field}, -1, ${ci}, ${si})`;
-  return `readField(segmentOf(run, scope, ${lit(path.segment!)}), ${field}, ${rep}, ${ci}, ${si})`;
+  let reps: string;
+  if (c.current && path.rep === undefined) {
+    g.fields = true;
+    reps = `F?.[${field}]`;
+  } else reps = `segmentOf(run, scope, ${lit(path.segment!)})?.fields[${field}]`;
+  if (path.rep !== undefined) return `readAt(${reps}?.[${int(path.rep - 1)}], ${ci}, ${si})`;
+  if (si !== '-1') return `firstCS(${reps}, ${ci}, ${si})`;
+  if (ci !== '-1') return `firstC(${reps}, ${ci})`;
+  return `first(${reps})`;
 }
 
 // ---- repeating values (compileValue) ----
