@@ -3,14 +3,15 @@
  * assembled into a searchset Bundle. See https://hl7.org/fhir/R4/search.html
  */
 import type { Bundle, Resource } from 'fhir/r4.js';
-import { sql, type RawBuilder } from 'kysely';
-import type { AnyDb } from '../../db/index.js';
+import { CompiledQuery, sql, type RawBuilder } from 'kysely';
+import { PREPARED, type AnyDb } from '../../db/index.js';
 import { buildSearchBundle } from './bundle.js';
 import { and, clauseCondition, createContext } from './conditions.js';
 import { fetchIncluded } from './includes.js';
 import { planSearch, type SearchPlan } from './plan.js';
 import { decodeCursor, keysetCondition, orderBy, sortKeys, type Cursor, type SortKey } from './sort.js';
 import type { SearchRequest } from './types.js';
+import { parseToken } from './values.js';
 
 export interface PageRow {
   resource_type: string;
@@ -83,7 +84,8 @@ export function pageQuery(plan: SearchPlan, where: RawBuilder<boolean>): { query
 export async function fetchPage(db: AnyDb, plan: SearchPlan, where: RawBuilder<boolean>): Promise<Page> {
   const { query, keys, cursor } = pageQuery(plan, where);
   const backward = cursor?.direction === 'p';
-  const result = await query.execute(db);
+  const compiled = query.compile(db);
+  const result = await db.executeQuery<PageRow>(byBusinessKey(plan) && mayPrepare(compiled.sql) ? CompiledQuery.raw(PREPARED + compiled.sql, [...compiled.parameters]) : compiled);
   const rows = result.rows.slice(0, plan.count);
   const more = result.rows.length > plan.count;
   if (backward) rows.reverse();
@@ -96,6 +98,28 @@ export async function fetchPage(db: AnyDb, plan: SearchPlan, where: RawBuilder<b
     next: hasNext ? position(rows.at(-1), 'n') : undefined,
     previous: hasPrevious ? position(rows[0], 'p') : undefined,
   };
+}
+
+/**
+ * A search by business key only (`_id`, `identifier` with a value): its values are near-unique
+ * whatever the statistics say, so the generic plan is right for every value, and a prepared
+ * statement saves the planning, most of such a search's cost in PostgreSQL. Other searches are
+ * planned per call: a generic plan for `gender=male`, `identifier=system|` or a prefix `name=`
+ * is chosen from average selectivity and is wrong for common or prefix values.
+ */
+function byBusinessKey(plan: SearchPlan): boolean {
+  return plan.clauses.length > 0 && plan.clauses.every((c) => c.kind === 'value' && c.modifier === undefined && (c.def.code === '_id' || (c.def.code === 'identifier' && c.def.type === 'token' && c.values.every((v) => parseToken(v).code !== undefined))));
+}
+
+/** Texts prepared so far; each stays prepared on every pooled connection, so their number is capped. */
+const preparedTexts = new Set<string>();
+const MAX_PREPARED_TEXTS = 64;
+
+function mayPrepare(text: string): boolean {
+  if (preparedTexts.has(text)) return true;
+  if (preparedTexts.size >= MAX_PREPARED_TEXTS) return false;
+  preparedTexts.add(text);
+  return true;
 }
 
 /** The stored content, with id/versionId/lastUpdated from the row (the row is the truth). */
