@@ -6,10 +6,11 @@
  *
  * Everything is done per batch, not per activity: one claim statement, one Patient read and one
  * consent question for the batch, one release statement for the deferred rows, and per write chunk
- * one transaction Bundle (plain creates, which the store writes with one statement) between the
- * statement that locks the rows still ours and the one that closes them with their result refs.
+ * one transaction: the statement that locks the rows still ours, the outcomes created together and
+ * the requests completed together (the store writes each group with one statement per table), and
+ * the statement that closes the rows with their result refs.
  */
-import type { Bundle, BundleEntry, CommunicationRequest, FhirResource, Patient, Resource } from 'fhir/r4.js';
+import type { Bundle, BundleEntry, CommunicationRequest, FhirResource, Patient, Resource, Task } from 'fhir/r4.js';
 import { randomUUID } from 'node:crypto';
 import { sql, type AnyDb } from '../db/index.js';
 import { CarebridgeError } from '../errors/index.js';
@@ -100,17 +101,15 @@ type Release = { row: CareplanActivityRow; until: Date; reason: string };
 
 const stateOf = (d: Decided): ActivityState => (d.decision.kind === 'task' ? 'task-created' : d.decision.status);
 
-/**
- * The Bundle entry that stores an outcome. New resources are plain creates (the store writes all of a
- * bundle's creates with one statement); a planned call Task already exists and is updated.
- */
-function outcomeEntry(d: Decided): BundleEntry {
-  const resource: FhirResource = d.decision.kind === 'task' ? d.decision.task : d.decision.communication;
-  if (d.decision.kind === 'task' && d.row.kind === 'call') {
-    return { resource, request: { method: 'PUT', url: `Task/${resource.id}` } };
-  }
-  const { id: _suggested, ...fresh } = resource;
-  return { resource: fresh as FhirResource, request: { method: 'POST', url: resource.resourceType } };
+/** A planned call Task already exists (the planner made it): its outcome is an update of it. */
+const updatesPlannedTask = (d: Decided): boolean => d.decision.kind === 'task' && d.row.kind === 'call';
+
+const taskOf = (d: Decided): Task => (d.decision as Extract<Decided['decision'], { kind: 'task' }>).task;
+
+/** A new outcome resource, created under a server id (the id dispatch suggests is not kept, as a POST would not). */
+function newResource(d: Decided): FhirResource {
+  const { id: _suggested, ...fresh } = d.decision.kind === 'task' ? d.decision.task : d.decision.communication;
+  return fresh as FhirResource;
 }
 
 /** `Type/id` of a transaction-response entry (`location` is `Type/id/_history/n`). */
@@ -192,16 +191,29 @@ export function createScheduler(deps: SchedulerDeps) {
     if (rows[0]?.n !== mine.length) throw new CarebridgeError('CB_ERR_INTERNAL', `closed ${rows[0]?.n} of ${mine.length} locked care-plan activities`);
   }
 
-  /** The outcomes of the rows we still own, and their requests marked completed, as ONE transaction Bundle; then the rows closed with their result refs. */
+  /**
+   * The outcomes of the rows we still own and their requests marked completed, in the chunk's
+   * transaction: new Communications and Tasks with one createMany, planned call Tasks (which exist)
+   * as one Bundle of PUTs, the requests with one updateMany (each read once, under its lock); then
+   * the rows closed with their result refs.
+   */
   async function writeOutcomes(store: CareplanStore, trx: AnyDb, mine: readonly Decided[]): Promise<void> {
+    const refs = new Map<Decided, string>();
+    const fresh = mine.filter((d) => !updatesPlannedTask(d));
+    const created = await store.createMany(fresh.map(newResource), write);
+    fresh.forEach((d, i) => refs.set(d, `${created[i]!.resourceType}/${created[i]!.id}`));
+    const planned = mine.filter(updatesPlannedTask);
+    if (planned.length) {
+      const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: planned.map((d) => ({ resource: taskOf(d), request: { method: 'PUT', url: `Task/${taskOf(d).id}` } })) };
+      const response = await store.transaction(bundle, write);
+      planned.forEach((d, i) => {
+        const ref = writtenRef(response.entry?.[i]);
+        if (ref) refs.set(d, ref);
+      });
+    }
     const requestIds = mine.filter((d) => d.row.kind !== 'call' && d.row.request_type === 'CommunicationRequest').map((d) => d.row.request_id);
-    const requests = requestIds.length ? await readMany<CommunicationRequest>(store, 'CommunicationRequest', [...new Set(requestIds)]) : new Map<string, CommunicationRequest>();
-    const completed = [...requests.values()].filter((r) => r.status === 'active').map((r): BundleEntry => ({
-      resource: { ...r, status: 'completed' }, request: { method: 'PUT', url: `CommunicationRequest/${r.id}` },
-    }));
-    const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: [...mine.map(outcomeEntry), ...completed] };
-    const response = await store.transaction(bundle, write);
-    await closeRows(trx, mine, mine.map((_d, i) => writtenRef(response.entry?.[i])));
+    await store.updateMany<CommunicationRequest>('CommunicationRequest', requestIds, (r) => (r.status === 'active' ? { ...r, status: 'completed' } : undefined), write);
+    await closeRows(trx, mine, mine.map((d) => refs.get(d) ?? null));
   }
 
   /** Writes one chunk in ONE transaction; if that fails, each activity alone (one bad one cannot hold back the rest). */

@@ -27,6 +27,10 @@ export interface CareplanStore {
   readMany<T extends Resource>(type: string, ids: readonly string[]): Promise<T[]>;
   update<T extends Resource>(r: T, o?: CareplanWriteOptions): Promise<{ resource: T; created: boolean }>;
   search(type: string | undefined, params: URLSearchParams, o?: { maxCount?: number }): Promise<Bundle>;
+  /** New resources (server ids), stamped, in order; one statement for all of them. */
+  createMany<T extends Resource>(resources: readonly T[], o?: CareplanWriteOptions): Promise<T[]>;
+  /** Existing resources of one type changed from their current versions, read once under their row locks. */
+  updateMany<T extends Resource>(type: string, ids: readonly string[], change: (current: T) => T | undefined, o?: CareplanWriteOptions): Promise<T[]>;
   /** A transaction Bundle (atomic; joins the caller's transaction inside `inTransaction`). */
   transaction(bundle: Bundle, o?: CareplanWriteOptions): Promise<Bundle>;
   inTransaction<T>(fn: (store: CareplanStore, trx: AnyDb) => Promise<T>): Promise<T>;

@@ -100,6 +100,37 @@ export async function upsertManyById(trx: AnyDb, items: ReadonlyArray<{ resource
 }
 
 /**
+ * Changes existing resources of one type by id, reading each current version once: their rows are
+ * locked with one statement, `change` makes the next version from the current one (undefined: leave
+ * it as it is), and the changed ones are written with writeUpdates — a bundle of PUTs by id without
+ * a separate read to build it from. Absent and deleted ids are left out. Inside a transaction.
+ * Returns the versions that are current afterwards (written or left unchanged), in the order of `ids`.
+ */
+export async function changeManyById<T extends Resource>(trx: AnyDb, type: string, ids: readonly string[], change: (current: T) => T | undefined, o: WriteOptions, validate: (r: Resource) => void): Promise<T[]> {
+  const unique = [...new Set(ids)];
+  const current = await lockCurrentMany(trx, unique.map((id) => ({ type, id })));
+  const out: T[] = [];
+  const updates: Array<{ write: VersionWrite; expected: number }> = [];
+  for (const id of unique) {
+    const row = current.get(`${type}/${id}`);
+    if (!row || row.deleted) continue;
+    const next = change(row.content as T);
+    if (!next) continue;
+    const resource = { ...next, resourceType: type, id } as T;
+    validate(resource);
+    const step = planUpdate(row, resource, o, type, id);
+    if ('unchanged' in step) {
+      out.push(step.unchanged.resource);
+      continue;
+    }
+    updates.push({ write: step.write, expected: step.expected });
+    out.push(step.result.resource);
+  }
+  if (updates.length) await writeUpdates(trx, updates);
+  return out;
+}
+
+/**
  * upsertById without a transaction: read the current row, decide, then write with one atomic
  * compare-and-set statement; when another writer got there first, decide again on its version.
  * Same outcomes as the locked path (a stale read is as if this write had come first and then

@@ -17,7 +17,7 @@ import { CarebridgeError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { conditionalCreate, conditionalDelete, conditionalUpdate } from './conditional.js';
-import { deleteById, deleteByIdOptimistic, insertNew, prepareNew, upsertById, upsertByIdOptimistic } from './crud.js';
+import { changeManyById, deleteById, deleteByIdOptimistic, insertNew, prepareNew, upsertById, upsertByIdOptimistic } from './crud.js';
 import { readHistory } from './history.js';
 import { readCurrent, readCurrentMany, readOrThrow, readVersion } from './read.js';
 import { purgeResource } from './purge.js';
@@ -101,6 +101,7 @@ function bindStore(db: AnyDb, deps: FhirStoreDeps): FhirStore {
       if (prepared.length) await timed('bundle', () => inTx((trx) => writeVersions(trx, prepared.map((p) => p.write))));
       return prepared.map((p) => p.resource);
     },
+    updateMany: (type, ids, change, o = {}) => (ids.length ? timed('bundle', () => inTx((trx) => changeManyById(trx, type, ids, change, o, validate))) : Promise.resolve([])),
     transaction: (bundle: Bundle, o = {}) => timed('bundle', () => processBundle(store, bundle, { baseUrl: defaultBase, ...o })),
     inTransaction: (fn) => inTx((trx) => fn(trx === db ? store : bindStore(trx, deps), trx)),
     purge: (type, id) => inTx((trx) => purgeResource(trx, type, id)),

@@ -63,6 +63,12 @@ export interface FhirStore {
    * of self-contained resources, such as the audit trail. Returns them stamped, in order.
    */
   createMany<T extends Resource>(resources: readonly T[], o?: WriteOptions): Promise<T[]>;
+  /**
+   * Changes existing resources of one type in one transaction, each from its current version read
+   * once under its row lock: `change` returns the next version (undefined: leave it). Absent and
+   * deleted ids are left out. Returns the current versions afterwards (written or unchanged).
+   */
+  updateMany<T extends Resource>(type: string, ids: readonly string[], change: (current: T) => T | undefined, o?: WriteOptions): Promise<T[]>;
   /** Bundle of type transaction (atomic) or batch (each entry on its own). */
   transaction(bundle: Bundle, o?: WriteOptions & { access?: AccessPolicy; baseUrl?: string }): Promise<Bundle>;
   /** Run several store calls atomically (also used by change-feed consumers). */
