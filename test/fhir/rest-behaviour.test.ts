@@ -108,6 +108,19 @@ describe.each(testDatabaseKinds())('FHIR REST behaviour on %s', (kind) => {
     expect((await call('GET', 'Patient/x', undefined, { accept: 'application/fhir+xml' })).status).toBe(406);
   });
 
+  it('refuses __proto__ and constructor keys in a body, spelled out or escaped, and accepts such words in values', async () => {
+    const json = { 'content-type': 'application/fhir+json' };
+    const body = (extra: string) => `{"resourceType":"Patient","identifier":[{"system":"urn:t","value":"proto-1"}]${extra}}`;
+    for (const extra of [',"__proto__":{"active":true}', ',"name":[{"constructor":"x"}]', ',"\\u005f_proto__":{}', ',"construc\\u0074or":1']) {
+      const r = await call('POST', 'Patient', body(extra), json);
+      expect(r.status).toBe(400);
+      expect(r.body.issue[0].diagnostics).toMatch(/Forbidden JSON key (__proto__|constructor)/);
+    }
+    const fine = await call('POST', 'Patient', body(',"name":[{"family":"Protocol","given":["Constructor"],"text":"caf\\u00e9"}]'), json);
+    expect(fine.status).toBe(201);
+    expect(fine.body.name[0]).toEqual({ family: 'Protocol', given: ['Constructor'], text: 'café' });
+  });
+
   it('two matches for conditional criteria answer 412', async () => {
     await call('POST', 'Patient', pat('twin'));
     await call('POST', 'Patient', pat('twin'));
