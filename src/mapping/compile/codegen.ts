@@ -196,10 +196,11 @@ type Factory = (k: unknown[], h: typeof HELPERS) => unknown;
  * map that includes it, a datatype map once per rule applying it), mostly to the same text; the
  * functions made by one factory share their bytecode, type feedback and optimised code, so V8
  * warms each map up once instead of once per copy (with a copy per use, the corpus mix ran ~30 %
- * slower for its first seconds). Bounded: hot reloads of edited maps add sources.
+ * slower for its first seconds). Bounded (the shipped maps make ~60 sources; each hot reload of
+ * an edited map adds a few, and the sources are kept as keys).
  */
 const factories = new Map<string, Factory>();
-const FACTORY_LIMIT = 20_000;
+const FACTORY_LIMIT = 2_000;
 
 // ---- rules ----
 
