@@ -11,8 +11,19 @@
  * ```
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { inject } from 'vitest';
 import { openDatabase, runMigrations, type Database, type DatabaseKind, type Migration } from '../../src/db/index.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A folder for this run only (global setup), where the first PGlite after initdb is dumped. */
+    pgliteDumpDir: string;
+  }
+}
 
 export interface TestDatabase extends Database {
   /** postgres URL of this test's own database (undefined for PGlite). */
@@ -57,9 +68,31 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop: () 
   };
 }
 
+let initdbDump: Promise<Blob> | undefined;
+
+/**
+ * A fresh PGlite runs initdb, seconds of CPU each time; every test PGlite instead starts from one
+ * dump of a just-initialised cluster, made by the first test file that needs it in this run. The
+ * dump holds no migrations: each test still runs its own.
+ */
+function pgliteInitdbDump(): Promise<Blob> {
+  return (initdbDump ??= (async () => {
+    const file = join(inject('pgliteDumpDir'), 'initdb.tar');
+    if (existsSync(file)) return new Blob([readFileSync(file)]);
+    const pglite = new PGlite('memory://');
+    await pglite.waitReady; // dumpDataDir before ready never settles
+    const dump = await pglite.dumpDataDir('none');
+    await pglite.close();
+    const partial = `${file}.${process.pid}`;
+    writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
+    renameSync(partial, file); // atomic: another fork never reads half a dump
+    return dump;
+  })());
+}
+
 export async function openTestDatabase(kind: DatabaseKind, migrations: readonly Migration[] = [], options: { poolSize?: number } = {}): Promise<TestDatabase> {
   if (kind === 'pglite') {
-    const database = await openDatabase({});
+    const database = await openDatabase({ pgliteDump: await pgliteInitdbDump() });
     await runMigrations(database.db, migrations);
     return database;
   }
