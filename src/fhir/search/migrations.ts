@@ -108,19 +108,6 @@ export const searchMigrations: Migration[] = [
       await sql.raw(REPLACE_IN_PLACE_FUNCTION).execute(db);
     },
   },
-  {
-    // fhir_search_replace_many in place, as 0154 did for one resource, set-based: per table one
-    // DELETE of the old rows that are not in their resource's new document and one INSERT of the
-    // new rows that are not already there. A bundle's (or updateMany's) updates mostly change one
-    // or two rows of a resource (a CommunicationRequest completed: its status token, not its
-    // subject, patient, date and _source rows), which were all deleted and inserted again.
-    // The existence tests are correlated subqueries (OFFSET 0 keeps them so): each is an index
-    // probe by owner, whatever the planner would guess for the rows of a jsonb parameter.
-    name: '0156_fhir_search_replace_many_in_place',
-    async up(db) {
-      await sql.raw(REPLACE_MANY_IN_PLACE_FUNCTION).execute(db);
-    },
-  },
 ];
 
 const TABLE_COLUMNS: Record<string, string> = {
@@ -237,21 +224,3 @@ function replaceInPlaceOrInsertBlock(table: string, columns: string): string {
 }
 
 const REPLACE_IN_PLACE_FUNCTION = perTableFunction(`fhir_search_replace(${ONE_RESOURCE})`, replaceInPlaceOrInsertBlock);
-
-/** Per table of fhir_search_replace_many in place (migration 0156): old rows not in the new document go, new rows not there yet come. */
-function replaceManyInPlaceStatements(table: string, columns: string): string {
-  const names = columnNames(columns);
-  return `
-  delete from fhir_search_${table} t
-    using jsonb_array_elements(p_docs) as d
-    where t.resource_type = d->>'type' and t.id = d->>'id'
-      and not exists (select 1 from jsonb_to_recordset(coalesce(d->'rows'->'${table}', '[]')) as r(${columns}) where ${sameRow('r', 't', columns)} offset 0);
-  insert into fhir_search_${table} (resource_type, id, ${names.join(', ')})
-    select d->>'type', d->>'id', ${names.map((n) => `r.${n}`).join(', ')}
-    from jsonb_array_elements(p_docs) as d
-    cross join lateral jsonb_to_recordset(d->'rows'->'${table}') as r(${columns})
-    where d->'rows' ? '${table}'
-      and not exists (select 1 from fhir_search_${table} t where t.resource_type = d->>'type' and t.id = d->>'id' and ${sameRow('r', 't', columns)} offset 0);`;
-}
-
-const REPLACE_MANY_IN_PLACE_FUNCTION = perTableFunction('fhir_search_replace_many(p_docs jsonb)', replaceManyInPlaceStatements);

@@ -66,25 +66,6 @@ describe.each(testDatabaseKinds())('index rows replaced in place on %s', (kind) 
     expect(rows).toEqual(await indexRows('Patient', fresh.id!));
   });
 
-  it('many at once (fhir_search_replace_many, migration 0156): after every bundle of updates the rows equal a fresh write; unchanged rows stay', async () => {
-    const ids: string[] = [];
-    for (const series of [versions, observations]) ids.push((await f.store.create(series[0]!)).resource.id!);
-    const steps = Math.max(versions.length, observations.length);
-    for (let step = 1; step < steps; step++) {
-      const next = [versions[Math.min(step, versions.length - 1)]!, observations[Math.min(step, observations.length - 1)]!];
-      const before = await Promise.all(next.map((r, i) => indexRows(r.resourceType, ids[i]!, true)));
-      await f.store.transaction({ resourceType: 'Bundle', type: 'transaction', entry: next.map((r, i) => ({ resource: { ...r, id: ids[i] }, request: { method: 'PUT', url: `${r.resourceType}/${ids[i]}` } })) });
-      for (const [i, r] of next.entries()) {
-        const fresh = (await f.store.create(r)).resource;
-        expect(await indexRows(r.resourceType, ids[i]!), `${r.resourceType} step ${step}`).toEqual(await indexRows(r.resourceType, fresh.id!));
-        // A row whose values are the same as before is the same physical row.
-        const after = await indexRows(r.resourceType, ids[i]!, true);
-        const strip = (row: string) => JSON.stringify({ ...JSON.parse(row), ctid: undefined });
-        for (const row of after) if (before[i]!.map(strip).includes(strip(row))) expect(before[i]).toContain(row);
-      }
-    }
-  });
-
   it('keeps the rows that did not change, and removes every row on delete', async () => {
     const { resource } = await f.store.create(versions[0]!);
     const before = await indexRows('Patient', resource.id!, true);
