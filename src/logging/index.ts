@@ -34,14 +34,5 @@ export function createLogger(settings: LoggerSettings = {}, destination?: Destin
     // 'msg' carries our own sentences; message bodies never go there.
     messageKey: 'msg',
   };
-  return pino(options, destination ?? stdoutInBatches());
-}
-
-/**
- * Stdout written in batches of ~4 KB, at least every 100 ms: one write per request line was a
- * write (and a wake-up of the reader) per request, ~5% of the server's CPU in the store benchmark.
- * pino flushes the rest synchronously on exit, a crash included; only SIGKILL loses the last 100 ms.
- */
-function stdoutInBatches(): DestinationStream {
-  return pino.destination({ dest: process.stdout.fd || 1, sync: false, minLength: 4096, periodicFlush: 100 });
+  return destination ? pino(options, destination) : pino(options);
 }
