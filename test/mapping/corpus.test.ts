@@ -54,6 +54,9 @@ describe.skipIf(!present)('mapping over the shared corpus', () => {
   });
 });
 
-describe.skipIf(present)('mapping over the shared corpus', () => {
-  it.skip(`skipped: corpus not found at ${corpus} (clone the shared corpus next to the repo)`, () => undefined);
-});
+// Registered only when the corpus is absent, so a run that has it shows no misleading skip.
+if (!present) {
+  describe('mapping over the shared corpus', () => {
+    it.skip(`skipped: corpus not found at ${corpus} (clone the shared corpus next to the repo)`, () => undefined);
+  });
+}
