@@ -130,14 +130,13 @@ export function createInboxWriter(db: AnyDb, options: { maxBatch?: number; maxIn
     },
     {
       maxBatch: options.maxBatch ?? 500,
-      // Two flushes, each carrying a whole cohort of connections (see the linger and cohorts in
-      // group-commit.ts): one cohort is written while the other is answered and sends its next
-      // messages. Without cohorts, 2 flushes split the connections at random (3.1-3.3 rows per
-      // commit; one flush with the linger made 6.5 and cost PostgreSQL 45 % less CPU per message).
-      // With cohorts, against one flush with the linger (8 connections, bench client, 5 interleaved
-      // rounds on a machine at load 17-29): msg/s ratio median 1.82 (0.33-2.26), 3.9-5.6 rows per
-      // commit against 4.5-6.3, PostgreSQL CPU per message about the same at that load.
-      maxInFlight: options.maxInFlight ?? 2,
+      // One flush at a time, with the linger (group-commit.ts). Two flushes with cohorts looked
+      // 1.6-1.8x faster on a machine at load 11-29, where commits were slow; on the quiet machine
+      // they lost: 8 connections, the bench's run() alternated, 2 rounds each: one flush 6,101 and
+      // 6,024 msg/s (6.9 rows per commit, server 0.07-0.09 + PostgreSQL 0.055-0.063 ms CPU per
+      // message) against two flushes 4,310 and 4,043 (3.6-4.0 rows per commit, 0.13-0.15 + 0.10).
+      // The cohort logic stays for maxInFlight > 1 (tested in group-commit.test.ts).
+      maxInFlight: options.maxInFlight ?? 1,
       keyOf: (r) => r.dedupKey ?? undefined,
       // A connection (address:port) that sends its next message right after its ACK is waited for.
       sourceOf: (r) => r.peer ?? undefined,
