@@ -7,7 +7,7 @@
  * Worker mode (a child process of run()): CB_CAREPLANS_BENCH_WORKER=1 DATABASE_URL=… PLANS_DIR=…
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BundleEntry, Consent, Patient } from 'fhir/r4.js';
@@ -190,7 +190,8 @@ async function sweepBacklog(databaseUrl: string, quick: boolean, withRequests: b
   // also made to plan well without statistics (12268d1); CB_CAREPLANS_BENCH_ANALYZE=0 measures that case.
   if (process.env.CB_CAREPLANS_BENCH_ANALYZE !== '0') await sql`vacuum analyze`.execute(database.db);
   const started = Date.now();
-  const [a, b] = await Promise.all([worker(databaseUrl, plansDir), worker(databaseUrl, plansDir)]);
+  const [a, b] = await Promise.all([worker(databaseUrl, plansDir), worker(databaseUrl, plansDir)]).finally(() =>
+    rmSync(plansDir, { recursive: true, force: true }));
   const seconds = (Date.now() - started) / 1000;
   const { rows } = await sql<{ lag: number; status: string }>`
     select extract(epoch from done_at)::float8 - ${started / 1000}::float8 as lag, status from careplan_activity`.execute(database.db);

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFhirStore } from '../../src/fhir/index.js';
@@ -18,7 +19,8 @@ describe.each(postgresOnly())('two schedulers on one %s database', (kind) => {
   it(`${N.toLocaleString('en')} due activities: each sent exactly once, work shared`, async () => {
     const dir = benchPlansDir();
     // Two independent runtimes, each with its own pg pool, sweeping at the same time.
-    const [a, b] = await Promise.all([sweepAll(t.url!, dir, undefined, 6), sweepAll(t.url!, dir, undefined, 6)]);
+    const [a, b] = await Promise.all([sweepAll(t.url!, dir, undefined, 6), sweepAll(t.url!, dir, undefined, 6)]).finally(() =>
+      rmSync(dir, { recursive: true, force: true }));
     expect(a.handled + b.handled).toBe(N);
     expect(Math.min(a.handled, b.handled)).toBeGreaterThan(0);
 
