@@ -4,15 +4,13 @@
  * separators and `${…}` must map exactly those strings, and the generated source must not
  * contain them raw.
  */
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Patient } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseBatch } from '../../hl7v2/index.js';
-import type { MappableMessage } from '../hl7-shape.js';
-import { loadMappingDir } from '../loader.js';
-import { createMappingSet, type MappingSet } from '../mapping-set.js';
+import type { MappingSet } from '../mapping-set.js';
+import { adtWithPid, loadMappingSet, writeMappingFiles } from './test-support.js';
 
 /** Everything that could end a string, template, comment or line in generated source. */
 const HOSTILE = 'q" \' ` */ /* \u2028 \u2029 \n \\ ${process.exit(1)} </script> "); throw 1; ("';
@@ -70,17 +68,11 @@ let dump: string;
 let set: MappingSet;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cb-codegen-'));
+  dir = writeMappingFiles('cb-codegen-', files);
   dump = mkdtempSync(join(tmpdir(), 'cb-codegen-dump-'));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name.split('/')[0]!), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
   process.env.CB_MAPPING_CODEGEN_DUMP = dump;
   try {
-    const loaded = await loadMappingDir(dir);
-    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-    set = createMappingSet(loaded.mappings);
+    set = await loadMappingSet(dir);
   } finally {
     delete process.env.CB_MAPPING_CODEGEN_DUMP;
   }
@@ -91,10 +83,7 @@ afterAll(() => {
 });
 
 function map(pidFields: Record<number, string>) {
-  const pid = Array.from({ length: 30 }, (_, i) => pidFields[i + 1] ?? '').join('|');
-  const raw = `MSH|^~\\&|APP|FAC|CB|CB|20240101120000||ADT^A01|C1|P|2.8\rPID|${pid}\r`;
-  const message = parseBatch(Buffer.from(raw)).messages[0] as unknown as MappableMessage;
-  return set.mapMessage(message).bundle.entry![0]!;
+  return set.mapMessage(adtWithPid(pidFields)).bundle.entry![0]!;
 }
 
 describe('generated mapping code and hostile constants', () => {

@@ -4,15 +4,11 @@
  * so these pin down that the first value still wins, that an empty or `when`-refused rule leaves
  * the element to the next one, and that repeating elements collect from every rule.
  */
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import type { Patient } from 'fhir/r4.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseBatch } from '../../hl7v2/index.js';
-import type { MappableMessage } from '../hl7-shape.js';
-import { loadMappingDir } from '../loader.js';
-import { createMappingSet, type MappingSet } from '../mapping-set.js';
+import type { MappingSet } from '../mapping-set.js';
+import { adtWithPid, loadMappingSet, writeMappingFiles } from './test-support.js';
 
 const files: Record<string, string> = {
   'messages/test-adt.yaml': `
@@ -98,55 +94,45 @@ let dir: string;
 let set: MappingSet;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'cb-rules-'));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name.split('/')[0]!), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  const loaded = await loadMappingDir(dir);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
-  set = createMappingSet(loaded.mappings);
+  dir = writeMappingFiles('cb-rules-', files);
+  set = await loadMappingSet(dir);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function patientOf(pid: string): Patient {
-  const raw = `MSH|^~\\&|APP|FAC|CB|CB|20240101120000||ADT^A01|C1|P|2.8\rPID|${pid}\r`;
-  const message = parseBatch(Buffer.from(raw)).messages[0] as unknown as MappableMessage;
-  const { meta: _meta, ...patient } = set.mapMessage(message).bundle.entry![0]!.resource as Patient;
+/** The Patient mapped from an ADT^A01 whose PID has the given fields (1-based field number → text). */
+function patientOf(pidFields: Record<number, string>): Patient {
+  const { meta: _meta, ...patient } = set.mapMessage(adtWithPid(pidFields)).bundle.entry![0]!.resource as Patient;
   return patient;
 }
 
-/** PID with the given fields set (1-based field number → text). */
-const pid = (fields: Record<number, string>): string => Array.from({ length: 30 }, (_, i) => fields[i + 1] ?? '').join('|');
-
 describe('rules writing one element', () => {
   it('the first rule that yields a value wins; empty and when-refused rules leave the element to the next', () => {
-    const p = patientOf(pid({ 3: 'MRN1^^^HOSP', 7: '19800102', 8: 'F' }));
+    const p = patientOf({ 3: 'MRN1^^^HOSP', 7: '19800102', 8: 'F' });
     expect(p.gender).toBe('female'); // PID-9 empty, PID-8 mapped, the const after it ignored
     expect(p.birthDate).toBe('1980-01-02'); // the `when: present 30` rule is refused
     expect(p.active).toBe(true); // no case yields: the default
   });
 
   it('an earlier rule that yields keeps the element against later ones', () => {
-    const p = patientOf(pid({ 3: 'MRN1^^^HOSP', 7: '19800102', 8: 'F', 9: 'X', 29: '20200101', 30: 'Y' }));
+    const p = patientOf({ 3: 'MRN1^^^HOSP', 7: '19800102', 8: 'F', 9: 'X', 29: '20200101', 30: 'Y' });
     expect(p.gender).toBe('X');
     expect(p.birthDate).toBe('1900-01-01');
     expect(p.active).toBe(false); // the `when` case wins over the `from: 30` case after it
   });
 
   it('repeating elements collect every rule and repetition, in rule order', () => {
-    const p = patientOf(pid({ 3: 'MRN1^^^HOSP~MRN2^^^OTHER', 4: 'ALT^^^X' }));
+    const p = patientOf({ 3: 'MRN1^^^HOSP~MRN2^^^OTHER', 4: 'ALT^^^X' });
     expect(p.identifier).toEqual([{ value: 'ALT', system: 'X' }, { value: 'MRN1', system: 'HOSP' }, { value: 'MRN2', system: 'OTHER' }]);
   });
 
   it('a single element from a repeating field takes the first repetition that builds a value', () => {
-    const p = patientOf(pid({ 3: 'MRN1', 16: '~M^Married^^^^^^^Wed~S^Single' }));
+    const p = patientOf({ 3: 'MRN1', 16: '~M^Married^^^^^^^Wed~S^Single' });
     expect(p.maritalStatus).toEqual({ coding: [{ code: 'M', display: 'Married' }], text: 'Wed' });
   });
 
   it('`from` alternatives: the first path with a value', () => {
-    expect(patientOf(pid({ 1: '1', 3: 'MRN1' })).multipleBirthInteger).toBe(1);
-    expect(patientOf(pid({ 1: '1', 3: 'MRN1', 25: '2' })).multipleBirthInteger).toBe(2);
-    expect(patientOf(pid({ 3: 'MRN1', 30: 'N' })).active).toBe(false); // the second case
+    expect(patientOf({ 1: '1', 3: 'MRN1' }).multipleBirthInteger).toBe(1);
+    expect(patientOf({ 1: '1', 3: 'MRN1', 25: '2' }).multipleBirthInteger).toBe(2);
+    expect(patientOf({ 3: 'MRN1', 30: 'N' }).active).toBe(false); // the second case
   });
 });
