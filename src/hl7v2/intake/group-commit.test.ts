@@ -67,52 +67,6 @@ describe('GroupCommitter linger', () => {
     expect(batches.flat().sort()).toEqual(['a', 'b'].flatMap((n) => [1, 2, 3, 4, 5, 6].map((i) => `${n}:${i}`)));
   });
 
-  /** Senders that each keep one item in flight, coming back `delayTicks` after each answer. */
-  const senders = (gc: GroupCommitter<string, string>, delays: Record<string, number>, rounds: number) =>
-    Promise.all(
-      Object.entries(delays).map(async ([name, delayTicks]) => {
-        for (let i = 1; i <= rounds; i++) {
-          for (let t = 0; t < delayTicks; t++) await tick();
-          await gc.submit(`${name}:${i}`);
-        }
-      }),
-    );
-  /** Like `recorder`, also counting the most flushes running at once. */
-  function overlapRecorder(maxInFlight: number) {
-    const batches: string[][] = [];
-    let running = 0;
-    let mostRunning = 0;
-    const gc = new GroupCommitter<string, string>(async (items) => {
-      batches.push([...items]);
-      mostRunning = Math.max(mostRunning, ++running);
-      for (let t = 0; t < 3; t++) await tick();
-      running--;
-      return [...items];
-    }, { maxInFlight, lingerMs: 200, sourceOf: (s) => s.split(':')[0] });
-    return { gc, batches, mostRunning: () => mostRunning };
-  }
-  const sendersIn = (batch: string[]) => new Set(batch.map((s) => s.split(':')[0])).size;
-  const everyItem = ['a', 'b', 'c', 'd'].flatMap((n) => [1, 2, 3, 4, 5, 6, 7, 8].map((i) => `${n}:${i}`));
-
-  it('with one flush at a time, keeps the senders together: one flush carries all four once each is seen coming back', async () => {
-    const { gc, batches, mostRunning } = overlapRecorder(1);
-    // Each sender a tick behind the previous one.
-    await senders(gc, { a: 1, b: 2, c: 3, d: 4 }, 8);
-    expect(batches.flat().sort()).toEqual(everyItem);
-    expect(mostRunning()).toBe(1);
-    expect(batches.filter((b) => sendersIn(b) === 4).length).toBeGreaterThanOrEqual(3);
-  });
-
-  it('with two flushes, splits the senders into two cohorts that take turns: one is written while the other comes back', async () => {
-    const { gc, batches, mostRunning } = overlapRecorder(2);
-    await senders(gc, { a: 1, b: 2, c: 3, d: 4 }, 8);
-    expect(batches.flat().sort()).toEqual(everyItem);
-    expect(mostRunning()).toBe(2);
-    // After the first rounds no flush waits for all four, and cohorts do not fall apart into single items.
-    expect(batches.slice(-10).every((b) => sendersIn(b) < 4)).toBe(true);
-    expect(batches.length).toBeLessThan(24);
-  });
-
   it('does not wait for a lone sender: each of its items is flushed as it comes', async () => {
     const { gc, batches } = recorder(60_000);
     for (let i = 1; i <= 4; i++) await gc.submit(`a:${i}`);

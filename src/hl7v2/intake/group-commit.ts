@@ -10,27 +10,15 @@
  * flushes carrying a few each. A commit costs the database far more than a row (WAL flush, the
  * call, the transaction), so fewer, fuller flushes are what lets two cores keep up. Only senders
  * seen to come back within `lingerMs` are waited for: a paced or idle sender costs no wait.
- *
- * Cohorts (`maxInFlight` > 1): the senders answered by one flush are its cohort, and a cohort whose
- * awaited senders are all back goes at once, without waiting for another cohort still out. With
- * the database idle and fewer cohorts than flushes, a cohort goes once half of it is back, and
- * the rest becomes a second cohort. Two cohorts then take turns: one is written while the other
- * is being answered and sends its next messages, instead of the database waiting for the whole
- * round trip and the senders for the whole commit.
  */
 
 export type FlushFn<I, R> = (items: readonly I[]) => Promise<R[]>;
-
-/** The next flush takes everything queued, or the items of these cohorts; or lingers `wait` ms. */
-type Plan = { readonly take: 'all' | ReadonlySet<number | undefined> } | { readonly wait: number };
 
 interface Waiting<I, R> {
   readonly item: I;
   readonly source: string | undefined;
   /** The source came back within lingerMs of its previous answer: wait for it after this one. */
   readonly eager: boolean;
-  /** The flush that answered its source last time, when eager: the cohort it comes back with. */
-  readonly cohort: number | undefined;
   resolve(r: R): void;
   reject(e: unknown): void;
 }
@@ -58,9 +46,8 @@ export class GroupCommitter<I, R> {
   #inFlight = 0;
   #scheduled = false;
   #lingerTimer: NodeJS.Timeout | undefined;
-  /** Sources answered recently: when, whether the batch should wait for them, and by which flush. */
-  readonly #answered = new Map<string, { at: number; awaited: boolean; cohort: number }>();
-  #flushes = 0;
+  /** Sources answered recently: when, and whether the batch should wait for them. */
+  readonly #answered = new Map<string, { at: number; awaited: boolean }>();
   #idle: Array<() => void> = [];
 
   constructor(flush: FlushFn<I, R>, options: GroupCommitOptions<I> = {}) {
@@ -76,16 +63,14 @@ export class GroupCommitter<I, R> {
     return new Promise<R>((resolve, reject) => {
       const source = this.#lingerMs > 0 ? this.#sourceOf(item) : undefined;
       let eager = false;
-      let cohort: number | undefined;
       if (source !== undefined) {
         const last = this.#answered.get(source);
         if (last) {
           eager = performance.now() - last.at <= this.#lingerMs;
-          if (eager) cohort = last.cohort;
           this.#answered.delete(source);
         }
       }
-      this.#queue.push({ item, source, eager, cohort, resolve, reject });
+      this.#queue.push({ item, source, eager, resolve, reject });
       this.#schedule();
     });
   }
@@ -98,13 +83,13 @@ export class GroupCommitter<I, R> {
 
   #schedule(): void {
     if (this.#scheduled || this.#queue.length === 0 || this.#inFlight >= this.#maxInFlight) return;
-    const plan: Plan = this.#queue.length < this.#maxBatch ? this.#plan() : { take: 'all' };
-    if ('wait' in plan) {
+    const wait = this.#queue.length < this.#maxBatch ? this.#lingerLeft() : 0;
+    if (wait > 0) {
       if (!this.#lingerTimer) {
         this.#lingerTimer = setTimeout(() => {
           this.#lingerTimer = undefined;
           this.#schedule();
-        }, plan.wait);
+        }, wait);
       }
       return;
     }
@@ -114,73 +99,38 @@ export class GroupCommitter<I, R> {
     // Let everything that arrived in this tick (several frames in one read) join the batch.
     setImmediate(() => {
       this.#scheduled = false;
-      this.#pump(plan.take);
+      this.#pump();
     });
   }
 
-  /** What may go now: everything, or the items of some cohorts; else how long to linger. */
-  #plan(): Plan {
-    if (this.#answered.size === 0) return { take: 'all' };
+  /** Milliseconds until the last awaited source is given up on; 0 when none is awaited. */
+  #lingerLeft(): number {
+    if (this.#answered.size === 0) return 0;
     const now = performance.now();
     let left = 0;
-    const out = new Map<number, { count: number; left: number }>();
-    for (const [source, { at, awaited, cohort }] of this.#answered) {
+    for (const [source, { at, awaited }] of this.#answered) {
       const remaining = at + this.#lingerMs - now;
       // Past its window a source is not coming back soon (closed, idle, paced): forget it.
       if (remaining <= 0) this.#answered.delete(source);
-      else if (awaited) {
-        left = Math.max(left, remaining);
-        const o = out.get(cohort);
-        if (o) {
-          o.count++;
-          o.left = Math.max(o.left, remaining);
-        } else out.set(cohort, { count: 1, left: remaining });
-      }
+      else if (awaited) left = Math.max(left, remaining);
     }
-    if (left === 0) return { take: 'all' };
-    if (this.#maxInFlight === 1) return { wait: left };
-    const queued = new Map<number, number>();
-    for (const w of this.#queue) if (w.cohort !== undefined) queued.set(w.cohort, (queued.get(w.cohort) ?? 0) + 1);
-    // Each flush in flight is a cohort to come; more cohorts than flushes would keep batches
-    // small, so then every awaited sender is waited for and the cohorts merge.
-    const live = this.#inFlight + new Set([...out.keys(), ...queued.keys()]).size;
-    if (live > this.#maxInFlight) return { wait: left };
-    const split = this.#inFlight === 0 && live < this.#maxInFlight;
-    const ready = new Set<number | undefined>();
-    let wait = left;
-    for (const [cohort, n] of queued) {
-      const o = out.get(cohort);
-      if (!o || (split && n >= o.count)) ready.add(cohort);
-      else wait = Math.min(wait, o.left);
-    }
-    if (ready.size === 0) return { wait };
-    // Items of no cohort (first seen, or back late) go with the next flush.
-    ready.add(undefined);
-    return { take: ready };
+    return left;
   }
 
-  #pump(take: 'all' | ReadonlySet<number | undefined>): void {
-    if (take !== 'all') {
-      // One flush for the cohorts that were ready; the rest is planned again.
-      this.#start(this.#take(take));
-      this.#schedule();
-      return;
+  #pump(): void {
+    while (this.#queue.length > 0 && this.#inFlight < this.#maxInFlight) {
+      const batch = this.#take();
+      this.#inFlight++;
+      void this.#run(batch).finally(() => {
+        this.#inFlight--;
+        this.#schedule();
+        if (this.#inFlight === 0 && this.#queue.length === 0) {
+          const idle = this.#idle;
+          this.#idle = [];
+          for (const f of idle) f();
+        }
+      });
     }
-    while (this.#queue.length > 0 && this.#inFlight < this.#maxInFlight) this.#start(this.#take('all'));
-  }
-
-  #start(batch: Array<Waiting<I, R>>): void {
-    if (batch.length === 0) return;
-    this.#inFlight++;
-    void this.#run(batch).finally(() => {
-      this.#inFlight--;
-      this.#schedule();
-      if (this.#inFlight === 0 && this.#queue.length === 0) {
-        const idle = this.#idle;
-        this.#idle = [];
-        for (const f of idle) f();
-      }
-    });
   }
 
   async #run(batch: Array<Waiting<I, R>>): Promise<void> {
@@ -197,17 +147,16 @@ export class GroupCommitter<I, R> {
   #noteAnswered(batch: Array<Waiting<I, R>>): void {
     if (this.#lingerMs <= 0) return;
     const at = performance.now();
-    const cohort = ++this.#flushes;
-    for (const w of batch) if (w.source !== undefined) this.#answered.set(w.source, { at, awaited: w.eager, cohort });
+    for (const w of batch) if (w.source !== undefined) this.#answered.set(w.source, { at, awaited: w.eager });
   }
 
-  #take(take: 'all' | ReadonlySet<number | undefined>): Array<Waiting<I, R>> {
+  #take(): Array<Waiting<I, R>> {
     const batch: Array<Waiting<I, R>> = [];
     const rest: Array<Waiting<I, R>> = [];
     const keys = new Set<string>();
     for (const w of this.#queue) {
       const key = this.#keyOf(w.item);
-      if (batch.length >= this.#maxBatch || (key !== undefined && keys.has(key)) || (take !== 'all' && !take.has(w.cohort))) {
+      if (batch.length >= this.#maxBatch || (key !== undefined && keys.has(key))) {
         rest.push(w);
         continue;
       }

@@ -130,12 +130,11 @@ export function createInboxWriter(db: AnyDb, options: { maxBatch?: number; maxIn
     },
     {
       maxBatch: options.maxBatch ?? 500,
-      // One flush at a time, with the linger (group-commit.ts). Two flushes with cohorts looked
-      // 1.6-1.8x faster on a machine at load 11-29, where commits were slow; on the quiet machine
-      // they lost: 8 connections, the bench's run() alternated, 2 rounds each: one flush 6,101 and
+      // One flush at a time, with the linger (group-commit.ts). Two flushes, each carrying one cohort
+      // of connections (6aafbe2, reverted as unused), looked 1.6-1.8x faster on a machine at load
+      // 11-29, where commits were slow; on the quiet machine they lost: 8 connections, the bench's run() alternated, 2 rounds each: one flush 6,101 and
       // 6,024 msg/s (6.9 rows per commit, server 0.07-0.09 + PostgreSQL 0.055-0.063 ms CPU per
       // message) against two flushes 4,310 and 4,043 (3.6-4.0 rows per commit, 0.13-0.15 + 0.10).
-      // The cohort logic stays for maxInFlight > 1 (tested in group-commit.test.ts).
       maxInFlight: options.maxInFlight ?? 1,
       keyOf: (r) => r.dedupKey ?? undefined,
       // A connection (address:port) that sends its next message right after its ACK is waited for.
