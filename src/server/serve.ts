@@ -53,11 +53,32 @@ export async function startServer(config: Config, logger: Logger, options: Start
       logger.info('shutting down');
       // HL7 first: stop accepting MLLP, answer frames in flight, then stop the worker.
       await runtime.hl7v2.stop();
-      await app.close();
+      await closeHttp(app, HTTP_CLOSE_GRACE_MS);
       await closeRuntime(runtime);
       logger.info('stopped');
     })());
   return { app, runtime, httpUrl, mllpPort, stop };
+}
+
+/** How long a stop lets requests in flight finish before it cuts their connections. */
+const HTTP_CLOSE_GRACE_MS = 10_000;
+
+/**
+ * Node closes idle keep-alive connections once, when close starts. A connection that becomes idle
+ * later — a response sent before its request body was read (an early 401 or 413) drains the
+ * body first — would hold the close open for the whole keep-alive timeout (72 s), so idle
+ * connections are swept until close ends and whatever is left is cut after the grace period.
+ */
+async function closeHttp(app: FastifyInstance, graceMs: number): Promise<void> {
+  const closing = app.close();
+  const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+  const cut = setTimeout(() => app.server.closeAllConnections(), graceMs);
+  try {
+    await closing;
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(cut);
+  }
 }
 
 /** `npm start` / `carebridge serve`: exits with one line on a configuration or migration error. */

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { authServicesOf, createClientRepository } from '../../src/auth/index.js';
 import { sql } from '../../src/db/index.js';
 import { TEST_ADMIN_TOKEN, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../hl7v2/support.js';
 
 const FAMILY = 'Hollowbrookfixture';
 const GIVEN = 'Ottilievfixture';
@@ -61,6 +62,13 @@ export function privacySuite(server: () => TestServer): void {
     const msh = `MSH|^~\\&|HIS|CLINIC|CAREBRIDGE|CB|20260101120000||ADT^A01^ADT_A01|PRIV-1|P|2.5\rEVN|A01|20260101120000\rPID|1||${MRN}^^^HOSP^MR||${FAMILY}^${GIVEN}||19700101|F|||Main St 1^^Zurich||${PHONE}\rPV1|1|I\r`;
     const hl7 = await post('/hl7v2', msh, { ...admin, 'content-type': 'x-application/hl7-v2+er7' });
     expect(hl7.status).toBe(200);
+    // The mapper works after the ACK; wait for it so its Patient is not created in the middle of
+    // the next test's before/after count, and so its log lines are part of the scan below.
+    await waitFor(async () => {
+      const res = await fetch(`${s.httpUrl}/admin/api/messages?controlId=PRIV-1`, { headers: admin });
+      const { items } = (await res.json()) as { items: Array<{ status: string }> };
+      return items[0]?.status === 'processed';
+    }, 20_000, 'PRIV-1 to be processed');
     const erased = await post(`/fhir/Patient/${patientId}/$erase`, '', admin);
     expect(erased.status).toBe(200);
     await authServicesOf(s.app)?.audit?.flush();

@@ -1,3 +1,4 @@
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseKinds } from '../helpers/db.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -49,4 +50,40 @@ describe('readiness without mappings', () => {
       await s.stop();
     }
   });
+});
+
+describe('stopping', () => {
+  /** Sends a POST without a token declaring `declared` bytes of body but sending only `sent`; resolves with the status line, socket left open. */
+  const refusedUpload = (port: number, declared: number, sent: number) =>
+    new Promise<{ statusLine: string; socket: Socket }>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(`POST /fhir/Patient HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/fhir+json\r\nContent-Length: ${declared}\r\n\r\n`);
+        socket.write('x'.repeat(sent));
+      });
+      socket.once('data', (chunk) => resolve({ statusLine: chunk.toString('latin1').split('\r\n')[0]!, socket }));
+      socket.once('error', reject);
+    });
+
+  it('is not held open by connections whose refused request bodies are drained or never finish', async () => {
+    const s = await startTestServer('pglite', { BODY_LIMIT_BYTES: '65536' });
+    const port = Number(new URL(s.httpUrl).port);
+    // The 401 goes out before the body is read. Node then drains the body and keeps the first
+    // connection alive (idle only after the drain, so the one idle sweep at close missed it and
+    // stop waited out the 72 s keep-alive timeout); the second never finishes its body.
+    const drained = await refusedUpload(port, 2_000_000, 2_000_000);
+    const unfinished = await refusedUpload(port, 2_000_000, 100_000);
+    expect(drained.statusLine).toBe('HTTP/1.1 401 Unauthorized');
+    expect(unfinished.statusLine).toBe('HTTP/1.1 401 Unauthorized');
+    const keepAliveTimeoutMs = s.app.server.keepAliveTimeout;
+    expect(keepAliveTimeoutMs).toBeGreaterThan(30_000); // else the race below proves nothing
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      s.stop().then(() => 'stopped'),
+      new Promise((resolve) => (timer = setTimeout(resolve, keepAliveTimeoutMs / 2, 'still waiting'))),
+    ]);
+    clearTimeout(timer);
+    drained.socket.destroy();
+    unfinished.socket.destroy();
+    expect(outcome).toBe('stopped');
+  }, 120_000);
 });
