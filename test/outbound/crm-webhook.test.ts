@@ -32,6 +32,19 @@ describe('CRM webhook (environment-enabled rule)', () => {
 
   const events = () => receiver.accepted.map((r) => JSON.parse(r.body) as CloudEvent);
   const store = () => server.runtime.store;
+  /** Polls until `fn` holds (20 s bound): events for other writes may still be on their way. */
+  async function until(fn: () => boolean | Promise<boolean>, what: string): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    while (!(await fn())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  /** Nothing for the CRM left in the outbox (the change-feed consumer enqueues a commit's changes together). */
+  const outboxDrained = async () => {
+    const crm = (await server.runtime.outbound.status()).find((d) => d.name === 'crm-webhook');
+    return crm !== undefined && crm.pending === 0 && crm.inFlight === 0;
+  };
 
   it('POSTs a posted payment as a signed CloudEvent with an idempotency key', async () => {
     const notice: PaymentNotice = {
@@ -60,14 +73,14 @@ describe('CRM webhook (environment-enabled rule)', () => {
     } finally {
       await client.close();
     }
-    let payment: CloudEvent | undefined;
-    for (let i = 0; i < 200 && !payment; i++) {
-      payment = events().slice(start).find((e) => e.type === 'org.carebridge.payment.posted');
-      if (!payment) await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(payment?.data.resourceType).toBe('PaymentNotice');
+    const payment = () => events().slice(start).find((e) => e.type === 'org.carebridge.payment.posted');
+    await until(() => payment() !== undefined, 'the payment event');
+    expect(payment()?.data.resourceType).toBe('PaymentNotice');
     const req = receiver.accepted.slice(start).find((r) => (JSON.parse(r.body) as CloudEvent).type === 'org.carebridge.payment.posted')!;
     expect(verifySignature(SECRET, req.body, req.headers['x-carebridge-signature'] as string, Math.floor(Date.now() / 1000))).toBe(true);
+    // The DFT's other resources (its Encounter: an admission event, ordered by patient, not with the
+    // payment) are committed with the payment; let their events out before the next tests count.
+    await until(outboxDrained, 'the DFT events to be delivered');
   });
 
   it('sends admission and discharge in order, and nothing for an update that changes no status', async () => {
@@ -76,34 +89,37 @@ describe('CRM webhook (environment-enabled rule)', () => {
     const { resource } = await store().create(enc);
     await store().update({ ...resource, serviceType: { text: 'surgery' } });
     await store().update({ ...resource, status: 'finished', serviceType: { text: 'surgery' } });
-    await receiver.waitFor(start + 2);
-    await new Promise((r) => setTimeout(r, 300));
-    const mine = events().slice(start).filter((e) => e.subject === `Encounter/${resource.id}`);
-    expect(mine.map((e) => e.type)).toEqual(['org.carebridge.encounter.admitted', 'org.carebridge.encounter.discharged']);
+    // Events go out in order per patient: once the discharge is in, an event for the middle update
+    // would be in too.
+    const mine = () => events().slice(start).filter((e) => e.subject === `Encounter/${resource.id}`);
+    await until(() => mine().some((e) => e.type === 'org.carebridge.encounter.discharged'), 'the discharge event');
+    expect(mine().map((e) => e.type)).toEqual(['org.carebridge.encounter.admitted', 'org.carebridge.encounter.discharged']);
   });
 
   it('does not echo a change the CRM made itself', async () => {
     const start = receiver.accepted.length;
     const appt = (status: Appointment['status']): Appointment => ({ resourceType: 'Appointment', status, participant: [{ actor: { reference: 'Patient/p-appt' }, status: 'accepted' }] });
-    await store().create(appt('booked'), { source: { kind: 'rest', clientId: 'crm' } });
+    const { resource: own } = await store().create(appt('booked'), { source: { kind: 'rest', clientId: 'crm' } });
     const { resource: other } = await store().create(appt('booked'), { source: { kind: 'rest', clientId: 'portal' } });
-    await receiver.waitFor(start + 1);
-    await new Promise((r) => setTimeout(r, 400));
-    const subjects = events().slice(start).map((e) => e.subject);
-    expect(subjects).toEqual([`Appointment/${other.id}`]);
+    // Same patient, so an echo of the CRM's own write would arrive before the portal's event.
+    const mine = () => events().slice(start).map((e) => e.subject).filter((s) => s === `Appointment/${own.id}` || s === `Appointment/${other.id}`);
+    await until(() => mine().includes(`Appointment/${other.id}`), "the portal's appointment event");
+    expect(mine()).toEqual([`Appointment/${other.id}`]);
   });
 
   it('dead-letters a 4xx answer and delivers it after a replay through the admin API', async () => {
+    // Only this test's event may meet the 400s (dead-letter count and replay below are exact).
+    await until(outboxDrained, 'earlier events to be delivered');
     receiver.mode = { kind: 'status', status: 400, body: '{"error":"bad payload"}' };
     const flag: Flag = { resourceType: 'Flag', status: 'active', code: { text: 'fall risk' }, subject: { reference: 'Patient/p-flag' } };
     const { resource } = await store().create(flag);
     let dead: Array<{ id: number; lastStatus?: number; resource?: string }> = [];
-    for (let i = 0; i < 200 && dead.length === 0; i++) {
-      await new Promise((r) => setTimeout(r, 25));
+    await until(async () => {
       const res = await server.app.inject({ method: 'GET', url: '/admin/api/outbound/dead-letters?destination=crm-webhook', headers: admin });
       expect(res.statusCode).toBe(200);
       dead = (res.json() as { messages: typeof dead }).messages;
-    }
+      return dead.length > 0;
+    }, 'the dead letter');
     expect(dead).toHaveLength(1);
     expect(dead[0]).toMatchObject({ lastStatus: 400, resource: `Flag/${resource.id}` });
     const status = await server.app.inject({ method: 'GET', url: '/admin/api/outbound/destinations', headers: admin });
