@@ -126,9 +126,9 @@ describe('FHIR Subscriptions via the outbox', () => {
   });
 
   it('delivers a classic R4 rest-hook with payload as PUT [endpoint]/[type]/[id]', async () => {
-    await store.create({ resourceType: 'Subscription', status: 'requested', reason: 'booked', criteria: 'Appointment?status=booked', channel: { type: 'rest-hook', endpoint: `${receiver.url}/classic`, payload: 'application/fhir+json' } } as Subscription);
-    // Activated by the server within a second (no handshake in classic R4).
-    await new Promise((r) => setTimeout(r, 1300));
+    const { resource: classic } = await store.create({ resourceType: 'Subscription', status: 'requested', reason: 'booked', criteria: 'Appointment?status=booked', channel: { type: 'rest-hook', endpoint: `${receiver.url}/classic`, payload: 'application/fhir+json' } } as Subscription);
+    // Activated by the server (no handshake in classic R4); only then do changes notify it.
+    await until(async () => (await store.read<Subscription>('Subscription', classic.id!)).status === 'active', 'classic subscription active');
     const appt: Appointment = { resourceType: 'Appointment', status: 'booked', participant: [{ actor: { reference: 'Patient/p9' }, status: 'accepted' }] };
     const { resource: booked } = await store.create(appt);
     await store.create({ resourceType: 'Appointment', status: 'proposed', participant: [{ actor: { reference: 'Patient/p9' }, status: 'accepted' }] });
