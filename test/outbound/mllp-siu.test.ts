@@ -80,13 +80,21 @@ describe('SIU over MLLP to node-hl7-server', () => {
   it('retries an AE until the receiver accepts, with the same control id', async () => {
     answer = 'AE';
     const start = received.length;
-    await post<Appointment>({ resourceType: 'Appointment', status: 'booked', start: '2026-12-02T09:00:00Z', participant: [{ actor: { reference: 'Patient/x' }, status: 'accepted' }] });
+    const appt = await post<Appointment>({ resourceType: 'Appointment', status: 'booked', start: '2026-12-02T09:00:00Z', participant: [{ actor: { reference: 'Patient/x' }, status: 'accepted' }] });
     await waitFor(start + 2);
     answer = 'AA';
     await waitFor(start + 3);
     const ids = received.slice(start).map((m) => parseMessage(m).get('MSH-10'));
     expect(new Set(ids).size).toBe(1);
-    await new Promise((r) => setTimeout(r, 200));
+    // The row settles after the receiver's AA is read back (and a retry that met the AE just before
+    // the switch still waits out its backoff): wait for that, not a fixed time.
+    let row: Awaited<ReturnType<typeof listOutboxMessages>>[number] | undefined;
+    for (let i = 0; i < 400 && row?.status !== 'delivered'; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 25));
+      row = (await listOutboxMessages(server.runtime.database.db, { destination: 'his-siu' })).find((m) => m.resource === `Appointment/${appt.id}`);
+    }
+    expect(row).toMatchObject({ status: 'delivered' });
+    expect(row!.attempts).toBeGreaterThanOrEqual(3);
     const open = await listOutboxMessages(server.runtime.database.db, { destination: 'his-siu', status: 'pending' });
     expect(open).toEqual([]);
   });
