@@ -132,10 +132,12 @@ describe.each(testDatabaseKinds())('outbox delivery on %s', (kind) => {
 });
 
 async function waitForDead(t: TestDatabase, destination: string, n: number) {
-  for (let i = 0; i < 400; i++) {
+  // A time bound like the receiver's waitFor, not 400 polls (about 4 s, tight for three attempts on a loaded machine).
+  const deadline = Date.now() + 20_000;
+  for (;;) {
     const dead = await listOutboxMessages(t.db, { destination, status: 'dead' });
     if (dead.length >= n) return dead;
+    if (Date.now() > deadline) throw new Error(`no dead letter for ${destination}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-  throw new Error(`no dead letter for ${destination}`);
 }

@@ -3,7 +3,7 @@
  * can be switched while a test runs: accept, answer a status, or drop the connection.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { freePort } from '../../helpers/ports.js';
+import type { AddressInfo } from 'node:net';
 
 export type ReceiverMode = { kind: 'ok' } | { kind: 'status'; status: number; body?: string } | { kind: 'drop' };
 
@@ -30,10 +30,9 @@ export interface HttpReceiver {
 }
 
 export async function startHttpReceiver(): Promise<HttpReceiver> {
-  const port = await freePort();
   const waiters: Array<{ n: number; resolve: () => void }> = [];
   const receiver: HttpReceiver = {
-    url: `http://127.0.0.1:${port}`,
+    url: '', // set once listening
     accepted: [],
     seen: [],
     mode: { kind: 'ok' },
@@ -69,6 +68,11 @@ export async function startHttpReceiver(): Promise<HttpReceiver> {
       for (const w of [...waiters]) if (receiver.accepted.length >= w.n) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
     });
   });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  // Port 0: the OS picks a free port while binding (asking first and binding later can race another process).
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  (receiver as { url: string }).url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return receiver;
 }
