@@ -4,7 +4,7 @@ import { encodeFrame } from './constants.js';
 import { MllpClient } from './client.js';
 import { MllpFrameDecoder } from './frame-decoder.js';
 import { MllpServer } from './server.js';
-import { captureLogger, sleep } from './test-support.js';
+import { captureLogger } from './test-support.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -62,8 +62,11 @@ describe('MllpClient', () => {
 
   it('reconnects after the server dropped the connection', async () => {
     let connections = 0;
+    let hungUp!: () => void;
+    const firstClosed = new Promise<void>((resolve) => (hungUp = resolve));
     const srv: Server = createServer((socket) => {
       connections++;
+      socket.once('close', () => hungUp());
       const d = new MllpFrameDecoder();
       socket.on('data', (chunk: Buffer) => {
         for (const item of d.push(chunk)) {
@@ -77,7 +80,9 @@ describe('MllpClient', () => {
     const client = new MllpClient({ host: '127.0.0.1', port: (srv.address() as { port: number }).port });
     cleanups.push(() => client.close());
     expect((await client.send(msg('a'))).code).toBe('AA');
-    await sleep(20);
+    // Send 'b' once the hang-up is complete (the server's side closes after the client ended its
+    // own), not after a fixed 20 ms a loaded machine may not have spent on it.
+    await firstClosed;
     expect((await client.send(msg('b'))).code).toBe('AA');
     expect(connections).toBe(2);
   });

@@ -112,13 +112,16 @@ describe('MllpServer', () => {
   });
 
   it('graceful close answers the frame in flight before closing', async () => {
+    let started!: () => void;
+    const inFlight = new Promise<void>((resolve) => (started = resolve));
     const { server, port } = await start(async () => {
+      started();
       await sleep(100);
       return 'done';
     });
     const peer = await rawPeer(port);
     peer.socket.write(encodeFrame('slow'));
-    await sleep(20);
+    await inFlight; // the frame is being handled (a fixed 20 ms was not always enough under load)
     await server.close();
     expect(peer.replies).toEqual(['done']);
     await peer.closed;
