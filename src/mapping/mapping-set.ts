@@ -26,12 +26,16 @@ export interface MappingSet {
 }
 
 export function createMappingSet(loaded: LoadedMappings): MappingSet {
-  const byKey = new Map<string, CompiledMessageMap>();
+  // type → event → map: no `type^event` string built (and hashed) per message.
+  const byKey = new Map<string, Map<string, CompiledMessageMap>>();
   const byId = new Map<string, CompiledMessageMap>();
   for (const m of loaded.messageMaps) {
     byId.set(m.id, m);
-    for (const ev of m.match!.events) byKey.set(`${m.match!.type}^${ev}`, m);
+    let events = byKey.get(m.match!.type);
+    if (!events) byKey.set(m.match!.type, (events = new Map()));
+    for (const ev of m.match!.events) events.set(ev, m);
   }
+  const mapFor = (type: string, event: string): CompiledMessageMap | undefined => byKey.get(type)?.get(event);
   const senders = loaded.senders;
   const zoneCache = new Map<string, string>();
   const timeZoneFor = (sender: string): string => {
@@ -42,20 +46,33 @@ export function createMappingSet(loaded: LoadedMappings): MappingSet {
     zoneCache.set(sender, z);
     return z;
   };
+  // application → facility → zone, for mapMessage: the sender string is not built to look it up.
+  const zoneByApp = new Map<string, Map<string, string>>();
+  const zoneOf = (app: string, facility: string): string => {
+    let byFacility = zoneByApp.get(app);
+    if (!byFacility) zoneByApp.set(app, (byFacility = new Map()));
+    let z = byFacility.get(facility);
+    if (z === undefined) {
+      if (byFacility.size >= 1_000) byFacility.clear();
+      z = timeZoneFor(`${app}|${facility}`);
+      byFacility.set(facility, z);
+    }
+    return z;
+  };
   return {
     hash: loaded.hash,
     loadedAt: new Date(),
     messageMaps: loaded.messageMaps.map((m) => ({ id: m.id, type: m.match?.type, events: m.match?.events ?? [] })),
-    mappingFor: (type, event) => byKey.get(`${type}^${event}`)?.id,
+    mappingFor: (type, event) => mapFor(type, event)?.id,
     timeZoneFor,
     mapMessage(message, o = {}) {
       const h = message.header;
-      const map = o.mapping ? byId.get(o.mapping) : byKey.get(`${h.messageType}^${h.triggerEvent}`);
+      const map = o.mapping ? byId.get(o.mapping) : mapFor(h.messageType, h.triggerEvent);
       if (!map) {
         throw new CarebridgeError('CB_ERR_MAP_NOT_FOUND', o.mapping ? `no message map '${o.mapping}'` : `no mapping for ${h.messageType}^${h.triggerEvent}`);
       }
       try {
-        return runMessageMap(map, message, { explain: o.explain, timeZone: timeZoneFor(`${h.sendingApplication}|${h.sendingFacility}`), mappingHash: loaded.hash });
+        return runMessageMap(map, message, { explain: o.explain, timeZone: zoneOf(h.sendingApplication, h.sendingFacility), mappingHash: loaded.hash });
       } catch (err) {
         if (err instanceof CarebridgeError && err.code === 'CB_ERR_MAP_FAILED') throw err;
         const e = normalizeError(err);

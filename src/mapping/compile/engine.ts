@@ -25,19 +25,22 @@ export function runMessageMap(map: CompiledMessageMap, message: MappableMessage,
   const h = message.header;
   const sender = `${h.sendingApplication}|${h.sendingFacility}`;
   const instances = new Map<string, Instance[]>();
+  // One shape for every run (a spread of an optional `explain` made two shapes and a runtime call).
   const run: MapRun = {
     message, event: h.triggerEvent, sender, timeZone: o.timeZone, constants: map.constants,
-    index: buildSegmentIndex(message), instances, within: map.within, prefix: '',
-    ...(o.explain ? { explain: [] as ExplainEntry[] } : {}),
+    index: buildSegmentIndex(message), instances, within: map.within, prefix: '', holes: false,
+    explain: o.explain ? ([] as ExplainEntry[]) : undefined,
   };
   const skipped = new Set<number>();
   const urnBase = hashHex(sender, h.controlId);
   const planned = plan(map, run, instances, skipped, urnBase);
   const entries: BundleEntry[] = [];
+  /** Per entry, what its request url is made of (dedupeEntries compares these, not the urls). */
+  const urlParts: UrlParts[] = [];
   const merges: MergeInstruction[] = [];
   const meta = {
     // Same form the store writes from the WriteSource (urn:carebridge:<kind>:<sender>#<control id>).
-    source: `urn:carebridge:hl7v2:${encodeURIComponent(sender)}#${encodeURIComponent(h.controlId)}`,
+    source: `${sourcePrefix(sender)}${uriComponent(h.controlId)}`,
     tag: [{ system: MAPPING_TAG_SYSTEM, code: map.id, version: o.mappingHash }],
   };
   for (const p of planned) {
@@ -58,6 +61,7 @@ export function runMessageMap(map: CompiledMessageMap, message: MappableMessage,
     }
     const out = run.holes ? (prune(body) as Record<string, unknown>) : body;
     out.meta = { source: meta.source, tag: [meta.tag[0]] };
+    urlParts.push({ resourceType: p.inst.resourceType, identity, key: p.inst.key, pos: p.inst.pos });
     entries.push({
       fullUrl: p.inst.fullUrl,
       resource: out as unknown as FhirResource,
@@ -66,7 +70,7 @@ export function runMessageMap(map: CompiledMessageMap, message: MappableMessage,
         : { method: 'PUT', url: `${p.inst.resourceType}/${stableId(sender, h.controlId, p.inst.key, p.inst.pos)}` },
     });
   }
-  if (entries.length > 1) dedupeEntries(entries);
+  if (entries.length > 1) dedupeEntries(entries, urlParts);
   if (map.provenance && entries.length) entries.push(provenanceEntry(entries, urnBase, sender, h.controlId, h.dateTime, run.timeZone, meta));
   const bundle: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: entries };
   const result = new Mapped(bundle, map.id, o.mappingHash, merges, message, map.reads, skipped);
@@ -159,7 +163,9 @@ function identityOf(p: Planned, run: MapRun, body: Record<string, unknown>): str
   if (value === undefined) return undefined;
   if (id.addIdentifier) {
     const list = ((body.identifier ??= []) as Array<{ system?: string; value?: string }>);
-    if (!list.some((i) => i.system === system && i.value === value)) list.unshift(system ? { system, value } : { value });
+    let has = false;
+    for (let i = 0; i < list.length && !has; i++) has = list[i]!.system === system && list[i]!.value === value;
+    if (!has) list.unshift(system ? { system, value } : { value });
   }
   return `${id.param}=${queryEscape(system ? `${searchEscape(system)}|${searchEscape(value)}` : `|${searchEscape(value)}`)}`;
 }
@@ -175,6 +181,16 @@ function hasSearchSpecial(s: string): boolean {
     if (c === 92 /* \\ */ || c === 124 /* | */ || c === 44 /* , */ || c === 36 /* $ */) return true;
   }
   return false;
+}
+
+/** encodeURIComponent without the call and the copy when only [A-Za-z0-9._~-] occur (control ids mostly). */
+function uriComponent(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 95 || c === 126 || c === 45) continue;
+    return encodeURIComponent(s);
+  }
+  return s;
 }
 
 /** Only [A-Za-z0-9._~:/|-]: nothing to percent-encode. */
@@ -197,8 +213,22 @@ function hashHex(...parts: Array<string | number>): string {
  * group: deterministic (replay-diff, tests) and unique within the bundle, without a hash per resource.
  */
 function urnFor(base: string, index: number): string {
-  return `${urnPrefix(base)}${index.toString(16).padStart(12, '0')}`;
+  return `${urnPrefix(base)}${index < URN_SUFFIX.length ? URN_SUFFIX[index]! : index.toString(16).padStart(12, '0')}`;
 }
+
+let lastSender: string | undefined;
+let lastSourcePrefix = '';
+/** `urn:carebridge:hl7v2:<sender>#` (cached: consecutive messages mostly come from one sender). */
+function sourcePrefix(sender: string): string {
+  if (sender !== lastSender) {
+    lastSender = sender;
+    lastSourcePrefix = `urn:carebridge:hl7v2:${encodeURIComponent(sender)}#`;
+  }
+  return lastSourcePrefix;
+}
+
+/** The last group of an instance's urn for the first bundle indexes (every message has a few). */
+const URN_SUFFIX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(12, '0'));
 
 let lastBase = '';
 let lastPrefix = '';
@@ -235,14 +265,52 @@ function provenanceEntry(entries: BundleEntry[], urnBase: string, sender: string
   };
 }
 
+interface UrlParts { readonly resourceType: string; readonly identity: string | undefined; readonly key: string; readonly pos: number }
+
+/**
+ * Do two entries have the same request url? `<type>?<identity>` or `<type>/cb-<sha1(sender,
+ * control id, key, pos)>`; sender and control id are the message's, a resource type holds neither
+ * `?` nor `/`, and the key and position are what the hash tells apart: equal parts, equal urls.
+ * Compared without building, hashing or flattening the url strings.
+ */
+function sameUrl(a: UrlParts, b: UrlParts): boolean {
+  if (a.resourceType !== b.resourceType) return false;
+  if (a.identity !== undefined || b.identity !== undefined) return a.identity === b.identity;
+  return a.key === b.key && a.pos === b.pos;
+}
+
+/** Up to this many entries, dedupeEntries compares each pair's parts; above, it hashes the urls. */
+const PAIRWISE_MAX = 48;
+
 /**
  * Two instances with the same identity (the same practitioner on two AIP segments) become one
  * entry: a transaction must not write one resource twice. References to the dropped entry are
  * pointed at the kept one.
  */
-function dedupeEntries(entries: BundleEntry[]): void {
+function dedupeEntries(entries: BundleEntry[], parts: UrlParts[]): void {
+  if (entries.length > PAIRWISE_MAX) {
+    const alias = new Map<string, string>();
+    dedupeByUrl(entries, alias);
+    if (alias.size) fixReferences(entries, alias);
+    return;
+  }
+  let alias: Map<string, string> | undefined;
+  let kept = 0;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    let first: BundleEntry | undefined;
+    for (let j = 0; j < kept && !first; j++) if (sameUrl(parts[j]!, parts[i]!)) first = entries[j];
+    if (first === undefined) {
+      entries[kept] = e;
+      parts[kept++] = parts[i]!;
+    } else (alias ??= new Map()).set(e.fullUrl!, first.fullUrl!);
+  }
+  entries.length = kept;
+  if (alias) fixReferences(entries, alias);
+}
+
+function dedupeByUrl(entries: BundleEntry[], alias: Map<string, string>): void {
   const seen = new Map<string, string>();
-  const alias = new Map<string, string>();
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
     const url = e.request!.url;
@@ -254,7 +322,10 @@ function dedupeEntries(entries: BundleEntry[]): void {
     alias.set(e.fullUrl!, first);
     entries.splice(i--, 1);
   }
-  if (alias.size === 0) return;
+}
+
+/** References to a dropped entry point at the kept one. */
+function fixReferences(entries: BundleEntry[], alias: ReadonlyMap<string, string>): void {
   const fix = (v: unknown): void => {
     if (Array.isArray(v)) v.forEach(fix);
     else if (v && typeof v === 'object') {
