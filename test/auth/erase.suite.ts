@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { authServicesOf, erasePatient, type ErasureSubject } from '../../src/auth/index.js';
 import { TEST_ADMIN_TOKEN, type TestServer } from '../helpers/server.js';
 import { tablesContaining } from './scan.js';
+import { waitFor } from '../hl7v2/support.js';
 
 const NAME = 'Quixotefakename';
 const GIVEN = 'Zeldafakegiven';
@@ -99,15 +100,10 @@ export function eraseSuite(server: () => TestServer): void {
     const auth = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
     const ack = await fetch(`${s.httpUrl}/hl7v2`, { method: 'POST', headers: { ...auth, 'content-type': 'x-application/hl7-v2+er7' }, body: message });
     expect(await ack.text()).toContain('MSA|AA|ERASE-HL7-1');
-    let patient: Patient | undefined;
-    for (let i = 0; i < 100 && !patient; i++) {
-      const bundle = await s.runtime.store.search('Patient', new URLSearchParams({ identifier: mrn }));
-      patient = bundle.entry?.[0]?.resource as Patient | undefined;
-      if (!patient) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(patient).toBeDefined();
+    // The mapper writes the Patient after the ACK (a 20 s bound by the clock, not 100 polls).
+    const patient = await waitFor(async () => (await s.runtime.store.search('Patient', new URLSearchParams({ identifier: mrn }))).entry?.[0]?.resource as Patient | undefined, 20_000, 'the HL7 v2 patient');
     expect(await tablesContaining(s.runtime.database.db, [family])).toContain(`hl7_inbox: ${family}`);
-    const res = await fetch(`${s.httpUrl}/fhir/Patient/${patient!.id}/$erase`, { method: 'POST', headers: auth });
+    const res = await fetch(`${s.httpUrl}/fhir/Patient/${patient.id}/$erase`, { method: 'POST', headers: auth });
     expect(res.status).toBe(200);
     expect(JSON.stringify(await res.json())).toMatch(/[1-9]\d* raw HL7 message/);
     await authServicesOf(s.app)?.audit?.flush();
