@@ -96,12 +96,16 @@ describe('MllpServer', () => {
     const idle = await rawPeer(port);
     await idle.closed;
     expect(lines.some((l) => l.msg === 'mllp idle timeout: closing connection')).toBe(true);
-    const slow = await rawPeer(port);
+    // The trickle gets a server whose idle timeout is far off: with 150 ms, one 100 ms stall of this
+    // process between two 50 ms writes let the idle timeout close the connection first.
+    const trickled = await start(echo, { idleTimeoutMs: 10_000, frameTimeoutMs: 300 });
+    const slow = await rawPeer(trickled.port);
     slow.socket.write(Buffer.from([VT]));
     const timer = setInterval(() => slow.socket.write('x'), 50);
     await slow.closed;
     clearInterval(timer);
-    expect(lines.some((l) => l.msg === 'mllp frame not completed in time: closing connection')).toBe(true);
+    expect(trickled.lines.some((l) => l.msg === 'mllp frame not completed in time: closing connection')).toBe(true);
+    expect(trickled.lines.some((l) => l.msg === 'mllp idle timeout: closing connection')).toBe(false);
   });
 
   it('refuses peers outside the allowlist', async () => {
