@@ -18,4 +18,17 @@ describe('v2DateTime', () => {
     expect(v2DateTime('2026133', 'date', 'UTC')).toBeUndefined();
     expect(v2DateTime('19700315', 'instant', 'UTC')).toBeUndefined();
   });
+  it('reads the TS grammar edges: fraction, blanks before the offset, nothing else', () => {
+    expect(v2DateTime(' 20261201120000.1234 -0530 ', 'instant', 'UTC')).toBe('2026-12-01T12:00:00.1234-05:30');
+    expect(v2DateTime('2026120112+0100', 'dateTime', 'UTC')).toBe('2026-12-01T12:00:00+01:00');
+    expect(v2DateTime('2026+0100', 'dateTime', 'UTC')).toBe('2026');
+    expect(v2DateTime('20261201120000.12345', 'dateTime', 'UTC')).toBeUndefined();
+    expect(v2DateTime('20261201120000.', 'dateTime', 'UTC')).toBeUndefined();
+    expect(v2DateTime('202612011200.5', 'dateTime', 'UTC')).toBeUndefined();
+    expect(v2DateTime('20261201120', 'dateTime', 'UTC')).toBeUndefined();
+    expect(v2DateTime('20261201+01', 'dateTime', 'UTC')).toBeUndefined();
+    expect(v2DateTime('20261201120060', 'dateTime', 'UTC')).toBeUndefined();
+    expect(v2DateTime('2026120124', 'date', 'UTC')).toBeUndefined();
+    expect(v2DateTime('', 'date', 'UTC')).toBeUndefined();
+  });
 });

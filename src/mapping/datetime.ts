@@ -4,24 +4,64 @@
  * is present.
  */
 
-const DTM = /^(\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:\.(\d{1,4}))?)?)?)?)?)?\s*(?:([+-])(\d{2})(\d{2}))?$/;
-
+/**
+ * The grammar, as a regular expression (the scanner below reads the same strings, without the
+ * regex, the ten capture strings and their Number() per value):
+ * ^(\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:\.(\d{1,4}))?)?)?)?)?)?\s*(?:([+-])(\d{2})(\d{2}))?$
+ * on the trimmed value.
+ */
 export type DateKind = 'date' | 'dateTime' | 'instant';
 
 /** Convert, or undefined for an empty/invalid value. */
 export function v2DateTime(value: string, kind: DateKind, timeZone: string): string | undefined {
-  const m = DTM.exec(value.trim());
-  if (!m) return undefined;
-  const [, y, mo, d, h, mi, s, frac, sign, oh, om] = m;
-  if (mo && (Number(mo) < 1 || Number(mo) > 12)) return undefined;
-  if (d && (Number(d) < 1 || Number(d) > daysIn(Number(y), Number(mo)))) return undefined;
-  if (h && (Number(h) > 23 || Number(mi ?? 0) > 59 || Number(s ?? 0) > 59)) return undefined;
-  const date = `${y}${mo ? `-${mo}` : ''}${mo && d ? `-${d}` : ''}`;
+  const t = value.trim();
+  const len = t.length;
+  let i = 0;
+  while (i < len && isDigit(t.charCodeAt(i))) i++;
+  const nd = i; // 4 (year), 6 (+month), 8 (+day), 10 (+hour), 12 (+minute), 14 (+second)
+  if (nd < 4 || nd > 14 || (nd & 1) === 1) return undefined;
+  let fracEnd = nd;
+  if (i < len && t.charCodeAt(i) === 46 /* . */) {
+    if (nd !== 14) return undefined;
+    i++;
+    while (i < len && isDigit(t.charCodeAt(i))) i++;
+    if (i === nd + 1 || i > nd + 5) return undefined;
+    fracEnd = i;
+  }
+  while (i < len && isSpace(t.charCodeAt(i))) i++;
+  let sign = -1;
+  if (i < len) {
+    const c = t.charCodeAt(i);
+    if ((c !== 43 /* + */ && c !== 45 /* - */) || len - i !== 5) return undefined;
+    for (let k = i + 1; k < len; k++) if (!isDigit(t.charCodeAt(k))) return undefined;
+    sign = i;
+  }
+  const mo = nd >= 6 ? two(t, 4) : 0;
+  if (nd >= 6 && (mo < 1 || mo > 12)) return undefined;
+  const y = (two(t, 0) * 100) + two(t, 2);
+  const d = nd >= 8 ? two(t, 6) : 0;
+  if (nd >= 8 && (d < 1 || d > daysIn(y, mo))) return undefined;
+  const h = nd >= 10 ? two(t, 8) : 0;
+  const mi = nd >= 12 ? two(t, 10) : 0;
+  const s = nd >= 14 ? two(t, 12) : 0;
+  if (nd >= 10 && (h > 23 || mi > 59 || s > 59)) return undefined;
+  const date = nd >= 8 ? `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}` : nd >= 6 ? `${t.slice(0, 4)}-${t.slice(4, 6)}` : t.slice(0, 4);
   if (kind === 'date') return date;
-  if (!h || !d) return kind === 'instant' ? undefined : date;
-  const time = `${h}:${mi ?? '00'}:${s ?? '00'}${frac ? `.${frac}` : ''}`;
-  const offset = sign ? `${sign}${oh}:${om}` : formatOffset(zoneOffsetMinutes(timeZone, +y!, +mo!, +d!, +h, +(mi ?? 0), +(s ?? 0)));
+  if (nd < 10) return kind === 'instant' ? undefined : date;
+  const time = `${t.slice(8, 10)}:${nd >= 12 ? t.slice(10, 12) : '00'}:${nd >= 14 ? t.slice(12, 14) : '00'}${fracEnd > nd ? t.slice(nd, fracEnd) : ''}`;
+  const offset = sign >= 0 ? `${t[sign]}${t.slice(sign + 1, sign + 3)}:${t.slice(sign + 3, sign + 5)}` : formatOffset(zoneOffsetMinutes(timeZone, y, mo, d, h, mi, s));
   return `${date}T${time}${offset}`;
+}
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+/** Two ASCII digits at `i` as a number. */
+const two = (t: string, i: number): number => (t.charCodeAt(i) - 48) * 10 + (t.charCodeAt(i + 1) - 48);
+
+/** What `\s` matches (WhiteSpace and LineTerminator, as String.prototype.trim removes). */
+function isSpace(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 0xa0) return false;
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
 const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
