@@ -54,7 +54,8 @@ describe('MllpClient', () => {
       calls++;
       return calls === 1 ? undefined : ack(controlId(p));
     });
-    const client = new MllpClient({ host: '127.0.0.1', port, timeoutMs: 200 });
+    // The same timeout bounds the reconnect and the answer to 'next': 200 ms was tight on a loaded machine.
+    const client = new MllpClient({ host: '127.0.0.1', port, timeoutMs: 1000 });
     cleanups.push(() => client.close());
     await expect(client.send(msg('lost'))).rejects.toMatchObject({ code: 'CB_ERR_TIMEOUT' });
     await expect(client.send(msg('next'))).resolves.toMatchObject({ code: 'AA', controlId: 'next' });
