@@ -26,6 +26,18 @@ export const COLUMN_PARAMS = new Set(['_id', '_lastUpdated']);
 const UNSUPPORTED = new Set(['_text', '_content', '_query', '_list', '_filter', '_has', '_type']);
 const ABSTRACT_BASES = new Set(['Resource', 'DomainResource']);
 
+/**
+ * Types that index (and so answer) only some of their own R4 parameters; the common ones (`_id`,
+ * `_tag` ...) stay. AuditEvent: one is written for every request, so each parameter is paid for on
+ * every request. Kept are those an auditor searches by (who, when, what, which patient, what kind,
+ * with what outcome, from where); `address`, `site`, `entity-type`, `entity-name`, `entity-role`,
+ * `agent-name`, `agent-role`, `altid` and `policy` are not parameters of AuditEvent here — a search
+ * by one is an unknown parameter (400 with `handling=strict`, otherwise ignored), never a silent miss.
+ */
+const ONLY_PARAMETERS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ['AuditEvent', new Set(['date', 'agent', 'entity', 'patient', 'type', 'subtype', 'action', 'outcome', 'source'])],
+]);
+
 interface Registry {
   byType: Map<string, Map<string, SearchParamDef>>;
   common: SearchParameter[];
@@ -117,7 +129,8 @@ export function parametersOf(type: string): Map<string, SearchParamDef> {
   const defs = new Map<string, SearchParamDef>();
   if (r.resourceTypes.has(type)) {
     for (const sp of r.common) defs.set(sp.code, toDef(sp, type, sp.base[0]));
-    for (const sp of r.perType.get(type) ?? []) defs.set(sp.code, toDef(sp, type, type));
+    const only = ONLY_PARAMETERS.get(type);
+    for (const sp of r.perType.get(type) ?? []) if (!only || only.has(sp.code)) defs.set(sp.code, toDef(sp, type, type));
   }
   r.byType.set(type, defs);
   return defs;
