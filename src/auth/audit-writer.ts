@@ -35,7 +35,9 @@ export interface AuditWriterOptions {
 /**
  * Sink writing AuditEvents through the store: all of a flush created in one transaction
  * (`createMany`: the rows of a transaction bundle of POSTs, without building and answering a
- * bundle; several times faster than a `batch`, which isolates every entry). If that is refused,
+ * bundle; several times faster than a `batch`, which isolates every entry), without change-feed
+ * rows: no feed consumer acts on an AuditEvent, and a Subscription must not be offered the audit
+ * trail (only admins may read it). If that is refused,
  * the same events go as a `batch` so one malformed event cannot block the others; entries the
  * store rejects even then are dropped with an error log (retrying them could never succeed).
  */
@@ -47,7 +49,7 @@ export function storeAuditSink(store: Pick<AuthStore, 'transaction' | 'createMan
   });
   return async (events) => {
     try {
-      await store.createMany(events, { source: { kind: 'system' } });
+      await store.createMany(events, { source: { kind: 'system' }, changeFeed: false });
       return;
     } catch (err) {
       if (isUnavailable(err)) throw err; // database down: keep the events and retry later

@@ -22,6 +22,6 @@ export interface AuthStore {
   readOrUndefined<T extends Resource>(type: string, id: string): Promise<T | undefined>;
   search(type: string | undefined, params: URLSearchParams, o?: unknown): Promise<Bundle>;
   transaction(bundle: Bundle, o?: { source?: { kind: 'system' | 'rest'; clientId?: string } }): Promise<Bundle>;
-  createMany<T extends Resource>(resources: readonly T[], o?: { source?: { kind: 'system' | 'rest'; clientId?: string } }): Promise<T[]>;
+  createMany<T extends Resource>(resources: readonly T[], o?: { source?: { kind: 'system' | 'rest'; clientId?: string }; changeFeed?: boolean }): Promise<T[]>;
   purge(type: string, id: string): Promise<void>;
 }

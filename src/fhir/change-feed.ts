@@ -12,6 +12,9 @@
  * of one resource written by different transactions can arrive out of version order (rare: the
  * later writer must have taken its transaction id before the earlier one). Act on the current
  * version (`store.read`), or ignore an entry whose versionId is below one already handled.
+ *
+ * Every write appends an entry, except `store.createMany(…, { changeFeed: false })`: the audit
+ * trail's AuditEvents (write-once, acted on by no consumer) are not in the feed.
  */
 import { sql } from 'kysely';
 import type { AnyDb } from '../db/index.js';

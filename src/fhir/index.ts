@@ -16,6 +16,7 @@ export {
   type AccessPolicy,
   type ChangeFeedEntry,
   type ChangeOperation,
+  type CreateManyOptions,
   type FhirInteraction,
   type FhirStore,
   type HistoryOptions,

@@ -1,7 +1,7 @@
 /**
  * @module The FHIR store: one object that binds the write paths, reads, history, search and bundles
  * to a database handle. Every write is atomic: current row + history row + index rows + one
- * change-feed row commit together — in the caller's transaction inside `inTransaction` and bundles,
+ * change-feed row (none for `createMany` with `changeFeed: false`) commit together — in the caller's transaction inside `inTransaction` and bundles,
  * in a transaction of their own for conditional writes, and as one self-contained statement for a
  * plain create, update or delete (see crud.ts).
  *
@@ -98,7 +98,7 @@ function bindStore(db: AnyDb, deps: FhirStoreDeps): FhirStore {
     createMany: async (resources, o = {}) => {
       resources.forEach(validate);
       const prepared = resources.map((r) => prepareNew(r, { source: o.source }, randomUUID()));
-      if (prepared.length) await timed('bundle', () => inTx((trx) => writeVersions(trx, prepared.map((p) => p.write))));
+      if (prepared.length) await timed('bundle', () => inTx((trx) => writeVersions(trx, prepared.map((p) => p.write), { changeFeed: o.changeFeed !== false })));
       return prepared.map((p) => p.resource);
     },
     updateMany: (type, ids, change, o = {}) => (ids.length ? timed('bundle', () => inTx((trx) => changeManyById(trx, type, ids, change, o, validate))) : Promise.resolve([])),

@@ -23,6 +23,17 @@ export interface WriteOptions {
   ifNoneExist?: string;
 }
 
+export interface CreateManyOptions {
+  source?: WriteSource;
+  /**
+   * false: no change-feed rows for these resources (default true). For write-once records no
+   * consumer acts on, such as the audit trail: each row would only be read and skipped by every
+   * consumer, and would offer the records to Subscriptions. Current, history and index rows are
+   * written as always.
+   */
+  changeFeed?: boolean;
+}
+
 export interface SearchOptions {
   /** e.g. `http://host/fhir` for fullUrl and links (default `urn:carebridge:fhir`). */
   baseUrl?: string;
@@ -62,7 +73,7 @@ export interface FhirStore {
    * without the bundle's work (entries, reference rewriting, a response bundle): for system writers
    * of self-contained resources, such as the audit trail. Returns them stamped, in order.
    */
-  createMany<T extends Resource>(resources: readonly T[], o?: WriteOptions): Promise<T[]>;
+  createMany<T extends Resource>(resources: readonly T[], o?: CreateManyOptions): Promise<T[]>;
   /**
    * Changes existing resources of one type in one transaction, each from its current version read
    * once under its row lock: `change` returns the next version (undefined: leave it). Absent and

@@ -56,13 +56,13 @@ export async function writeVersion(trx: AnyDb, w: VersionWrite, expected: number
  * for the three tables and one for all their index rows, per chunk. Bundles use it so 100 creates
  * cost two round trips, not 100. An id that exists already fails the statement (unique violation).
  */
-export async function writeVersions(trx: AnyDb, writes: readonly VersionWrite[]): Promise<void> {
+export async function writeVersions(trx: AnyDb, writes: readonly VersionWrite[], o: { changeFeed: boolean } = { changeFeed: true }): Promise<void> {
   for (const w of writes) {
     if (w.operation !== 'create' || w.versionId !== 1) throw new CarebridgeError('CB_ERR_INTERNAL', 'writeVersions takes first versions of new resources only');
   }
   for (let i = 0; i < writes.length; i += MAX_ROWS_PER_STATEMENT) {
     const chunk = writes.slice(i, i + MAX_ROWS_PER_STATEMENT);
-    await insertRows(trx, chunk);
+    await insertRows(trx, chunk, o.changeFeed ? INSERT_NEW : INSERT_NEW_NO_FEED);
     const docs = chunk.map((w) => `{"type":${JSON.stringify(w.resourceType)},"id":${JSON.stringify(w.id)},"rows":${indexDocument(w.content)}}`);
     await trx.executeQuery(CompiledQuery.raw(`${PREPARED}select fhir_search_insert_many($1::jsonb)`, [`[${docs.join(',')}]`]));
   }
@@ -77,12 +77,12 @@ const MAX_ROWS_PER_STATEMENT = 500;
  * to build and bind, and each content is parsed once, by PostgreSQL. `o` keeps the change-feed seq
  * in the order of `writes`.
  */
-async function insertRows(trx: AnyDb, writes: readonly VersionWrite[]): Promise<void> {
+async function insertRows(trx: AnyDb, writes: readonly VersionWrite[], statement: string): Promise<void> {
   const rows = writes.map((w, n) => {
     const { content, source } = serialised(w);
     return `{"t":${JSON.stringify(w.resourceType)},"id":${JSON.stringify(w.id)},"u":"${w.lastUpdated.toISOString()}","o":${n},"c":${content}${source === null ? '' : `,"s":${source}`}}`;
   });
-  await trx.executeQuery(CompiledQuery.raw(INSERT_NEW, [`[${rows.join(',')}]`]));
+  await trx.executeQuery(CompiledQuery.raw(statement, [`[${rows.join(',')}]`]));
 }
 
 const INSERT_NEW = `${PREPARED}
@@ -97,6 +97,16 @@ const INSERT_NEW = `${PREPARED}
     returning 1)
   insert into fhir_change_feed (resource_type, id, version_id, operation, changed_at, source)
   select t, id, 1, 'create', u, s from v order by o`;
+
+/** INSERT_NEW without the change-feed rows (createMany with `changeFeed: false`). */
+const INSERT_NEW_NO_FEED = `${PREPARED}
+  with v as (select * from jsonb_to_recordset($1::jsonb) as v(t text, id text, u timestamptz, c jsonb)),
+  cur as (
+    insert into fhir_resource (resource_type, id, version_id, last_updated, deleted, content)
+    select t, id, 1, u, false, c from v
+    returning 1)
+  insert into fhir_resource_history (resource_type, id, version_id, last_updated, deleted, operation, content)
+  select t, id, 1, u, false, 'create', c from v`;
 
 /**
  * Writes new versions of existing resources whose rows this transaction holds locked (`expected` =

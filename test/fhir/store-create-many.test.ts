@@ -1,7 +1,8 @@
 /**
  * store.createMany (the audit trail's write path) stores exactly what a transaction bundle of POSTs
  * stores: current row, history row, change-feed row (in order, with the source) and index rows; the
- * resources are readable, vreadable and searchable; an invalid one writes nothing.
+ * resources are readable, vreadable and searchable; an invalid one writes nothing. With
+ * `changeFeed: false` (the audit trail) the same rows but the change-feed row.
  */
 import type { AuditEvent } from 'fhir/r4.js';
 import { sql } from 'kysely';
@@ -66,6 +67,25 @@ describe.each(testDatabaseKinds())('store.createMany on %s', (kind) => {
     expect(seqs).toEqual(viaMany.map((r) => r.id));
     const found = await f.store.search('AuditEvent', new URLSearchParams('entity=Patient/m-1&subtype=read'));
     expect(found.entry?.map((e) => e.resource?.id).sort()).toEqual([viaMany[0]!.id, bundleIds[0]].sort());
+  });
+
+  it('with changeFeed: false writes the same rows but no change-feed row, and the resources still read, vread, list in history and search', async () => {
+    const source = { kind: 'system' as const };
+    const written = events('nf');
+    const viaMany = await f.store.createMany(written, { source, changeFeed: false });
+    const withFeed = await f.store.createMany(written, { source });
+    for (let n = 0; n < 3; n++) {
+      const created = viaMany[n]!;
+      const [a, b] = [await stored(created.id!), await stored(withFeed[n]!.id!)];
+      expect(a.feed).toEqual([]);
+      expect(b.feed).toHaveLength(1);
+      expect({ ...a, feed: undefined }).toEqual({ ...b, feed: undefined });
+      expect(await f.store.read('AuditEvent', created.id!)).toEqual(created);
+      expect(await f.store.vread('AuditEvent', created.id!, '1')).toEqual(created);
+      expect((await f.store.history('AuditEvent', created.id!)).entry?.map((e) => e.resource)).toEqual([created]);
+    }
+    const found = await f.store.search('AuditEvent', new URLSearchParams('entity=Patient/nf-1&subtype=read'));
+    expect(found.entry?.map((e) => e.resource?.id).sort()).toEqual([viaMany[0]!.id, withFeed[0]!.id].sort());
   });
 
   it('writes nothing when one resource is invalid', async () => {
