@@ -7,7 +7,6 @@ import { hash } from 'node:crypto';
 import type { Bundle, BundleEntry, FhirResource } from 'fhir/r4.js';
 import type { MappableMessage } from '../hl7-shape.js';
 import type { ExplainEntry, MappingResult, MergeInstruction, UnmappedField } from '../types.js';
-import { nodeHasValue } from '../v2-path.js';
 import { v2DateTime } from '../datetime.js';
 import { CarebridgeError } from '../../errors/index.js';
 import type { CompiledEntry, CompiledMessageMap } from './message.js';
@@ -124,8 +123,9 @@ function plan(map: CompiledMessageMap, run: MapRun, instances: Map<string, Insta
       const pos = positions[k]!;
       const parentPos = e.withinSegment ? nearestBefore(run.index.get(e.withinSegment), pos) : -1;
       const seg = run.message.segments[pos];
-      const probe: Instance = { key: e.key, pos, parentPos, fullUrl: '', resourceType: e.resourceType };
-      if (e.when && !e.when(run, { seg, pos, node: undefined, inst: probe })) {
+      // What `when` and the field reader see as the instance (only built for them; same shape as an Instance).
+      const probe: Instance | undefined = e.when || e.field ? { key: e.key, pos, parentPos, fullUrl: '', resourceType: e.resourceType, node: undefined } : undefined;
+      if (e.when && !e.when(run, { seg, pos, node: undefined, inst: probe! })) {
         // A foreach segment left out by `when` (an OBX without code) is reported, not silently lost.
         if (e.foreach && !e.field) skipped.add(pos);
         continue;
@@ -137,9 +137,11 @@ function plan(map: CompiledMessageMap, run: MapRun, instances: Map<string, Insta
         continue;
       }
       // Field resources: every repetition with `foreach` (PV1-7 attending doctors), else the first.
-      const nodes = e.field(run, { seg, pos, node: undefined, inst: probe });
-      for (const node of e.foreach ? nodes : nodes.slice(0, 1)) {
-        if (!nodeHasValue(node)) continue;
+      // The reader returns only repetitions with a value (compileNodesReader).
+      const nodes = e.field(run, { seg, pos, node: undefined, inst: probe! });
+      const n = e.foreach ? nodes.length : Math.min(1, nodes.length);
+      for (let j = 0; j < n; j++) {
+        const node = nodes[j]!;
         const inst: Instance = { key: e.key, pos, parentPos, fullUrl: urnFor(urnBase, out.length), resourceType: e.resourceType, node };
         list.push(inst);
         out.push({ entry: e, inst, scope: { seg: segmentFor(run, e.segment, pos), pos, node, inst } });
@@ -167,7 +169,19 @@ function identityOf(p: Planned, run: MapRun, body: Record<string, unknown>): str
     for (let i = 0; i < list.length && !has; i++) has = list[i]!.system === system && list[i]!.value === value;
     if (!has) list.unshift(system ? { system, value } : { value });
   }
+  // Plain system and value (the usual case) need neither escape: no scan of the joined string.
+  if (isPlain(value) && (!system || isPlain(system))) return system ? `${id.param}=${system}|${value}` : `${id.param}=|${value}`;
   return `${id.param}=${queryEscape(system ? `${searchEscape(system)}|${searchEscape(value)}` : `|${searchEscape(value)}`)}`;
+}
+
+/** Only [A-Za-z0-9._~:/-]: nothing for searchEscape (backslash | , $) and nothing to percent-encode. */
+function isPlain(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 47 && c <= 58) || c === 46 || c === 95 || c === 126 || c === 45) continue;
+    return false;
+  }
+  return true;
 }
 
 const SEARCH_SPECIAL = /[\\|,$]/g;
