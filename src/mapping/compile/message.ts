@@ -67,7 +67,13 @@ export function compileMessageMap(env: CompileEnv, spec: MessageMapSpec): Compil
   }
   const segOfKey = new Map(entries.map((e) => [e.key, e.segment]));
   for (const e of entries) if (e.within && !seen.has(e.within)) fail(env, e.source, `within: '${e.within}' is not a resource key of '${spec.id}'`);
-  const linked = entries.map((e) => (e.within ? { ...e, withinSegment: segOfKey.get(e.within) } : e));
+  // Every entry gets the same shape (all fields, same order): the engine reads them per segment
+  // of every message, and entries of two kinds with and without `within` made those reads polymorphic.
+  const linked = entries.map((e): CompiledEntry => ({
+    key: e.key, mapId: e.mapId, resourceType: e.resourceType, segment: e.segment, foreach: e.foreach, field: e.field,
+    within: e.within, withinSegment: e.within ? segOfKey.get(e.within) : undefined, when: e.when, required: e.required,
+    build: e.build, identity: e.identity, source: e.source,
+  }));
   if (spec.merge) for (const k of [spec.merge.from, spec.merge.into]) if (!seen.has(k)) fail(env, spec.source, `merge: '${k}' is not a resource key of '${spec.id}'`);
   const reads = new Map<string, Set<number>>();
   for (const r of env.reads) {
