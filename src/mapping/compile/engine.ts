@@ -171,7 +171,8 @@ function identityOf(p: Planned, run: MapRun, body: Record<string, unknown>): str
   }
   // Plain system and value (the usual case) need neither escape: no scan of the joined string.
   if (isPlain(value) && (!system || isPlain(system))) return system ? `${id.param}=${system}|${value}` : `${id.param}=|${value}`;
-  return `${id.param}=${queryEscape(system ? `${searchEscape(system)}|${searchEscape(value)}` : `|${searchEscape(value)}`)}`;
+  // queryEscape keeps `|`, so escaping system and value apart is escaping `system|value`.
+  return system ? `${id.param}=${queryEscape(searchEscape(system))}|${queryEscape(searchEscape(value))}` : `${id.param}=|${queryEscape(searchEscape(value))}`;
 }
 
 /** Only [A-Za-z0-9._~:/-]: nothing for searchEscape (backslash | , $) and nothing to percent-encode. */
@@ -186,7 +187,16 @@ function isPlain(s: string): boolean {
 
 const SEARCH_SPECIAL = /[\\|,$]/g;
 const searchEscape = (s: string): string => (hasSearchSpecial(s) ? s.replace(SEARCH_SPECIAL, (c) => `\\${c}`) : s);
-const queryEscape = (s: string): string => (isSafeQuery(s) ? s : encodeURIComponent(s).replace(/%7C/g, '|').replace(/%3A/g, ':').replace(/%2F/g, '/'));
+const queryEscape = (s: string): string => (isSafeQuery(s) ? s : percentEncode(s));
+
+/** encodeURIComponent, with `|`, `:` and `/` put back (each replace only when its escape occurs). */
+function percentEncode(s: string): string {
+  let e = encodeURIComponent(s);
+  if (e.includes('%7C')) e = e.replace(/%7C/g, '|');
+  if (e.includes('%3A')) e = e.replace(/%3A/g, ':');
+  if (e.includes('%2F')) e = e.replace(/%2F/g, '/');
+  return e;
+}
 
 // Character scans instead of regular expressions: both run for every resource of every message.
 function hasSearchSpecial(s: string): boolean {
