@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bundle } from 'fhir/r4.js';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../hl7v2/support.js';
 import { createMappingSet, loadMappingDir, replayDiff, unmappedReport } from '../../src/mapping/index.js';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -55,12 +56,12 @@ describe('mapping in the server (pglite)', () => {
     const post = (body: string) =>
       fetch(`${server.httpUrl}/hl7v2`, { method: 'POST', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'x-application/hl7-v2+er7' }, body });
     expect((await post(a01)).status).toBe(200);
-    let found: Bundle | undefined;
-    for (let i = 0; i < 40 && !found?.entry?.length; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      found = (await (await fetch(`${server.httpUrl}/fhir/Patient?identifier=MRN12345`, { headers: admin })).json()) as Bundle;
-    }
-    expect(found?.entry?.length).toBe(1);
+    // The worker maps it after the ACK: wait up to 20 s by the clock (40 polls of 250 ms was ~10 s).
+    const found = await waitFor(async () => {
+      const b = (await (await fetch(`${server.httpUrl}/fhir/Patient?identifier=MRN12345`, { headers: admin })).json()) as Bundle;
+      return b.entry?.length ? b : undefined;
+    }, 20_000, 'the mapped Patient');
+    expect(found.entry?.length).toBe(1);
 
     const loaded = await loadMappingDir(`${root}mappings`);
     if (!loaded.ok) throw new Error('mappings failed to load');

@@ -49,7 +49,8 @@ describe('SIU over MLLP to node-hl7-server', () => {
     return res.json() as T & { id: string };
   }
   async function waitFor(n: number) {
-    for (let i = 0; i < 400 && received.length < n; i++) await new Promise((r) => setTimeout(r, 25));
+    const deadline = Date.now() + 20_000; // by the clock, not 400 polls
+    while (received.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     expect(received.length).toBeGreaterThanOrEqual(n);
   }
 
@@ -89,9 +90,11 @@ describe('SIU over MLLP to node-hl7-server', () => {
     // The row settles after the receiver's AA is read back (and a retry that met the AE just before
     // the switch still waits out its backoff): wait for that, not a fixed time.
     let row: Awaited<ReturnType<typeof listOutboxMessages>>[number] | undefined;
-    for (let i = 0; i < 400 && row?.status !== 'delivered'; i++) {
-      if (i > 0) await new Promise((r) => setTimeout(r, 25));
+    const deadline = Date.now() + 20_000;
+    for (;;) {
       row = (await listOutboxMessages(server.runtime.database.db, { destination: 'his-siu' })).find((m) => m.resource === `Appointment/${appt.id}`);
+      if (row?.status === 'delivered' || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 25));
     }
     expect(row).toMatchObject({ status: 'delivered' });
     expect(row!.attempts).toBeGreaterThanOrEqual(3);
@@ -105,7 +108,7 @@ describe('SIU over MLLP to node-hl7-server', () => {
     const appt = await post<Appointment>({ resourceType: 'Appointment', status: 'booked', start: '2026-12-03T09:00:00Z', participant: [{ actor: { reference: 'Patient/y' }, status: 'accepted' }] });
     await waitFor(start + 1);
     let dead: Awaited<ReturnType<typeof listOutboxMessages>> = [];
-    for (let i = 0; i < 200 && dead.length === 0; i++) {
+    for (const deadline = Date.now() + 20_000; dead.length === 0 && Date.now() < deadline; ) {
       await new Promise((r) => setTimeout(r, 25));
       dead = await listOutboxMessages(server.runtime.database.db, { destination: 'his-siu', status: 'dead' });
     }
