@@ -104,7 +104,8 @@ export class MllpClient {
   }
 
   #connect(): Promise<Socket> {
-    if (this.#socket && !this.#socket.destroyed) return Promise.resolve(this.#socket);
+    // After the peer's FIN the socket ends its own side before 'close': not writable, but not destroyed yet.
+    if (this.#socket && !this.#socket.destroyed && this.#socket.writable) return Promise.resolve(this.#socket);
     return (this.#connecting ??= this.#open().finally(() => {
       this.#connecting = undefined;
     }));
