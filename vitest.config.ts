@@ -27,7 +27,9 @@ export default defineConfig({
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     sequence: { sequencer: LongestFirst },
     testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Hooks start and stop whole servers (migrations, PGlite); a stalled machine has been seen to
+    // need most of a minute for one. A hook that hangs for real still fails, just later.
+    hookTimeout: 120_000,
     globalSetup: ['test/helpers/global-setup.ts'],
   },
 });
