@@ -17,6 +17,9 @@ const HOSTILE = 'q" \' ` */ /* \u2028 \u2029 \n \\ ${process.exit(1)} </script> 
 /** The same without HL7 delimiters (| ^ ~ \ &) and line ends, so a message can carry it. */
 const IN_MESSAGE = 'q" \' ` */ /* \u2028 ${x} </script> "); throw 1; ("';
 
+/** Template text (pasted into generated source as a literal): HOSTILE without braces, which would be paths. */
+const TEMPLATE_TEXT = 'q" \' ` */ /* \u2028 \u2029 \n \\ $x </script> "); throw 1; ("';
+
 /** A YAML double-quoted scalar (JSON with the separators escaped, which YAML 1.1 treats as line breaks). */
 const yaml = (s: string): string => JSON.stringify(s).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 
@@ -60,6 +63,8 @@ rules:
         const: ${yaml(HOSTILE)}
   - to: name[0].use
     constant: hostile
+  - to: name[1].text
+    template: ${yaml(`${TEMPLATE_TEXT}{5.1}|{?9}`)}
 `,
 };
 
@@ -90,7 +95,7 @@ describe('generated mapping code and hostile constants', () => {
   it('maps constants, defaults and condition values containing code-like text exactly', () => {
     const entry = map({ 3: 'MRN1', 5: IN_MESSAGE, 8: IN_MESSAGE });
     const p = entry.resource as Patient;
-    expect(p.name).toEqual([{ text: HOSTILE, family: 'matched', given: [HOSTILE], prefix: ['prefix'], suffix: [HOSTILE], use: HOSTILE }]);
+    expect(p.name).toEqual([{ text: HOSTILE, family: 'matched', given: [HOSTILE], prefix: ['prefix'], suffix: [HOSTILE], use: HOSTILE }, { text: `${TEMPLATE_TEXT}${IN_MESSAGE}|` }]);
     expect(p.gender).toBe(HOSTILE);
     expect(entry.request!.url.startsWith('Patient?identifier=')).toBe(true);
     expect(decodeURIComponent(entry.request!.url)).toContain('MRN1');
@@ -98,7 +103,7 @@ describe('generated mapping code and hostile constants', () => {
 
   it('conditions on hostile values are false for other values', () => {
     const p = map({ 3: 'MRN1', 5: 'Smith', 6: 'Jr', 8: 'F' }).resource as Patient;
-    expect(p.name).toEqual([{ text: HOSTILE, suffix: ['Jr'], use: HOSTILE }]);
+    expect(p.name).toEqual([{ text: HOSTILE, suffix: ['Jr'], use: HOSTILE }, { text: `${TEMPLATE_TEXT}Smith|` }]);
     expect(p.gender).toBeUndefined();
   });
 

@@ -11,7 +11,7 @@
  *
  * The checks stay where they were: every path, type and code-map check is the one the closure
  * compiler makes (same functions, same order), so load errors are unchanged. Rarer value forms
- * (`ref`, `each`, `constant`, `template`, `where` on strings) are compiled by the closure
+ * (`ref`, `each`, `constant`, `where` on strings) are compiled by the closure
  * compiler and called from the generated code.
  *
  * Injection safety: no text from a mapping file is pasted into the source. Strings enter only
@@ -278,6 +278,7 @@ function emitCasesGet(g: Gen, cases: Cases, target: TargetType, at: SourceRef, o
 function emitSourceGet(g: Gen, spec: ValueSpec, target: TargetType, at: SourceRef, out: string): string {
   const other = spec.ref !== undefined || spec.each !== undefined;
   if (!other && spec.const !== undefined) return `${out} = ${g.k(spec.const)};`;
+  if (!other && spec.constant === undefined && spec.template !== undefined) return emitTemplate(g, spec, target, at, out, false);
   if (!other && spec.constant === undefined && spec.template === undefined && spec.from !== undefined) {
     const paths = (typeof spec.from === 'string' ? [spec.from] : spec.from).map(String);
     const one = (p: string, o: string) => (spec.datatype ? emitDatatypeGet(g, p, spec, target, at, o) : emitStringGet(g, p, spec, target, at, o));
@@ -331,6 +332,41 @@ function emitNodes(g: Gen, path: V2Path, body: (n: string, label: string) => str
   return `${label}: {\nconst ${reps} = segmentOf(run, scope, ${lit(path.segment!)})?.fields[${int(path.field)}];\nif (${reps}) for (let ${i} = ${from}; ${i} < ${to}; ${i}++) {\nconst ${n} = ${rest ? `subNode(${reps}[${i}], ${rest})` : `${reps}[${i}]`};\nif (nodeHasValue(${n})) {\n${body(n, label)}\n}\n}\n}`;
 }
 
+/**
+ * compileTemplate's value, generated: `{path}` (no value when empty), `{?path}` (empty when
+ * missing), `{sender}`, `{event}` and the text between them, then the conversion; `array` sets
+ * `out` to a one-value array. Paths are checked in the same order as compileTemplate, then the
+ * conversion is compiled (same load errors).
+ */
+function emitTemplate(g: Gen, spec: ValueSpec, target: TargetType, at: SourceRef, out: string, array: boolean): string {
+  const template = spec.template!;
+  const label = g.name('L');
+  const lines: string[] = [];
+  const pieces: string[] = [];
+  const re = /\{([^}]+)\}/g;
+  let last = 0;
+  for (let m = re.exec(template); m; m = re.exec(template)) {
+    pieces.push(lit(template.slice(last, m.index)));
+    const name = m[1]!;
+    if (name === 'sender') pieces.push('run.sender');
+    else if (name === 'event') pieces.push('run.event');
+    else {
+      const p = g.name('p');
+      if (name.startsWith('?')) lines.push(`const ${p} = ${emitRead(g, name.slice(1), at)} ?? '';`);
+      else lines.push(`const ${p} = ${emitRead(g, name, at)};`, `if (${p} === undefined) break ${label};`);
+      pieces.push(p);
+    }
+    last = m.index + m[0].length;
+  }
+  pieces.push(lit(template.slice(last)));
+  const convert = compileConvert(g.env, spec, target, at);
+  const t = g.name('t');
+  lines.push(`let ${t} = ${pieces.join(' + ')};`);
+  if (convert !== AS_IS) lines.push(`${t} = ${g.k(convert)}(${t}, run);`);
+  lines.push(array ? `if (${t} !== undefined) ${out} = [${t}];` : `${out} = ${t};`);
+  return `${label}: {\n${lines.join('\n')}\n}`;
+}
+
 /** A string read as an expression (compileStringReader's semantics). */
 function emitRead(g: Gen, text: string, at: SourceRef): string {
   const c = checkPath(g.env, text, g.pc, at);
@@ -382,6 +418,7 @@ function emitCasesProduce(g: Gen, cases: Cases, target: TargetType, at: SourceRe
 function emitSourceProduce(g: Gen, spec: ValueSpec, target: TargetType, at: SourceRef, out: string): Produced {
   const other = spec.ref !== undefined || spec.each !== undefined;
   if (!other && spec.const !== undefined) return { code: `${out} = [${g.k(spec.const)}];`, fresh: true };
+  if (!other && spec.constant === undefined && spec.template !== undefined) return { code: emitTemplate(g, spec, target, at, out, true), fresh: true };
   if (!other && spec.constant === undefined && spec.template === undefined && spec.from !== undefined) {
     const paths = (typeof spec.from === 'string' ? [spec.from] : spec.from).map(String);
     let fresh = true;
