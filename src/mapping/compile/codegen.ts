@@ -11,7 +11,7 @@
  *
  * The checks stay where they were: every path, type and code-map check is the one the closure
  * compiler makes (same functions, same order), so load errors are unchanged. Rarer value forms
- * (`ref`, `each`, `constant`, `where` on strings) are compiled by the closure
+ * (`each`, `constant`, `where` on strings) are compiled by the closure
  * compiler and called from the generated code.
  *
  * Injection safety: no text from a mapping file is pasted into the source. Strings enter only
@@ -30,9 +30,9 @@ import type { Builder } from './datatype.js';
 import { fail, type CompileEnv, type PathContext } from './env.js';
 import { checkPath, segmentOf } from './read.js';
 import { ruleExplain, ruleTarget } from './rules.js';
-import type { MapRun, Scope } from './runtime.js';
+import { refsFor, type MapRun, type Scope } from './runtime.js';
 import type { Hl7Field } from '../hl7-shape.js';
-import { AS_IS, compileConvert, compileFromStrings, compileSource, compileSourceGetter, compileWhereStrings, firstOf, prepareDatatype, type TargetType } from './values.js';
+import { AS_IS, compileConvert, compileFromStrings, compileSource, compileSourceGetter, compileWhereStrings, firstOf, prepareDatatype, refKey, type TargetType } from './values.js';
 
 type Cases = ReadonlyArray<ValueSpec & { when?: ConditionSpec }>;
 
@@ -97,7 +97,7 @@ function buildExplained(run: MapRun, build: Builder, s: Scope, path: string, ind
   return v;
 }
 
-const HELPERS = { readAt, first, firstC, firstCS, segmentOf, subNode, nodeHasValue, isIn, matches, buildExplained };
+const HELPERS = { readAt, first, firstC, firstCS, segmentOf, subNode, nodeHasValue, isIn, matches, buildExplained, refsFor };
 const HELPER_NAMES = Object.keys(HELPERS);
 
 /** Source being generated for one map: the captured values and a counter for fresh names. */
@@ -276,7 +276,12 @@ function emitCasesGet(g: Gen, cases: Cases, target: TargetType, at: SourceRef, o
 }
 
 function emitSourceGet(g: Gen, spec: ValueSpec, target: TargetType, at: SourceRef, out: string): string {
-  const other = spec.ref !== undefined || spec.each !== undefined;
+  if (spec.ref !== undefined) {
+    // compileSource's `ref`, first value: the first instance refsFor resolves, as a Reference.
+    const r = g.name('r');
+    return `{ const ${r} = refsFor(run, ${lit(refKey(g.env, spec.ref, target, at))}, scope.inst, scope.pos, scope.node);\nif (${r}.length !== 0) ${out} = { reference: ${r}[0].fullUrl }; }`;
+  }
+  const other = spec.each !== undefined;
   if (!other && spec.const !== undefined) return `${out} = ${g.k(spec.const)};`;
   if (!other && spec.constant === undefined && spec.template !== undefined) return emitTemplate(g, spec, target, at, out, false);
   if (!other && spec.constant === undefined && spec.template === undefined && spec.from !== undefined) {
@@ -416,7 +421,17 @@ function emitCasesProduce(g: Gen, cases: Cases, target: TargetType, at: SourceRe
 }
 
 function emitSourceProduce(g: Gen, spec: ValueSpec, target: TargetType, at: SourceRef, out: string): Produced {
-  const other = spec.ref !== undefined || spec.each !== undefined;
+  if (spec.ref !== undefined) {
+    // compileSource's `ref`: a Reference per instance refsFor resolves (a new array, or none when empty).
+    const r = g.name('r');
+    const i = g.name('i');
+    const key = lit(refKey(g.env, spec.ref, target, at));
+    return {
+      code: `{ const ${r} = refsFor(run, ${key}, scope.inst, scope.pos, scope.node);\nif (${r}.length !== 0) { ${out} = []; for (let ${i} = 0; ${i} < ${r}.length; ${i}++) ${out}.push({ reference: ${r}[${i}].fullUrl }); } }`,
+      fresh: true,
+    };
+  }
+  const other = spec.each !== undefined;
   if (!other && spec.const !== undefined) return { code: `${out} = [${g.k(spec.const)}];`, fresh: true };
   if (!other && spec.constant === undefined && spec.template !== undefined) return { code: emitTemplate(g, spec, target, at, out, true), fresh: true };
   if (!other && spec.constant === undefined && spec.template === undefined && spec.from !== undefined) {

@@ -113,11 +113,7 @@ export const firstOf = (produce: Producer): Getter => (run, scope) => {
 
 export function compileSource(env: CompileEnv, spec: ValueSpec, target: TargetType, pc: PathContext, at: SourceRef): Producer {
   if (spec.ref !== undefined) {
-    if (target.type !== 'Reference') fail(env, at, `ref: target is ${target.type}, not Reference`);
-    // `ref: specimen?` — optional: the map is shared by message maps that may not have that key.
-    const optional = spec.ref.endsWith('?');
-    const key = optional ? spec.ref.slice(0, -1) : spec.ref;
-    if (!optional && !env.keys.has(key)) fail(env, at, `ref: '${key}' is not a resource key of the message map (write '${key}?' if it is optional)`);
+    const key = refKey(env, spec.ref, target, at);
     return (run, scope) => refsFor(run, key, scope.inst, scope.pos, scope.node).map((i) => ({ reference: i.fullUrl }));
   }
   if (spec.each !== undefined) return compileEach(env, spec.each, target, at);
@@ -150,6 +146,15 @@ export function compileSource(env: CompileEnv, spec: ValueSpec, target: TargetTy
     }
     return NONE;
   };
+}
+
+/** The resource key of `ref:` (with its load checks): `ref: specimen?` is optional, for maps shared by message maps that may not have that key. */
+export function refKey(env: CompileEnv, ref: string, target: TargetType, at: SourceRef): string {
+  if (target.type !== 'Reference') fail(env, at, `ref: target is ${target.type}, not Reference`);
+  const optional = ref.endsWith('?');
+  const key = optional ? ref.slice(0, -1) : ref;
+  if (!optional && !env.keys.has(key)) fail(env, at, `ref: '${key}' is not a resource key of the message map (write '${key}?' if it is optional)`);
+  return key;
 }
 
 /** `each: aip-participant`: one value per occurrence of that segment map's segment (AIP → participant). */
