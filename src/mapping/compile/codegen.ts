@@ -118,6 +118,18 @@ class Gen {
     return `${prefix}${this.#n++}`;
   }
 
+  /**
+   * The repetitions of `field` of `segment` as an expression: the current segment's (`F`, which
+   * segmentOf would return: a segment map's scope is always its own segment) or segmentOf's.
+   */
+  fieldOf(segment: string, field: number): string {
+    if (this.pc.kind === 'segment' && segment === this.pc.segment) {
+      this.fields = true;
+      return `F?.[${int(field)}]`;
+    }
+    return `segmentOf(run, scope, ${lit(segment)})?.fields[${int(field)}]`;
+  }
+
   /** What every generated function starts with. */
   prologue(): string {
     return `  const node = scope.node;${this.fields ? '\n  const F = scope.seg?.fields;' : ''}`;
@@ -334,7 +346,7 @@ function emitNodes(g: Gen, path: V2Path, body: (n: string, label: string) => str
   const reps = g.name('r');
   const i = g.name('i');
   const [from, to] = path.rep !== undefined ? [int(path.rep - 1), int(path.rep)] : ['0', `${reps}.length`];
-  return `${label}: {\nconst ${reps} = segmentOf(run, scope, ${lit(path.segment!)})?.fields[${int(path.field)}];\nif (${reps}) for (let ${i} = ${from}; ${i} < ${to}; ${i}++) {\nconst ${n} = ${rest ? `subNode(${reps}[${i}], ${rest})` : `${reps}[${i}]`};\nif (nodeHasValue(${n})) {\n${body(n, label)}\n}\n}\n}`;
+  return `${label}: {\nconst ${reps} = ${g.fieldOf(path.segment!, path.field)};\nif (${reps}) for (let ${i} = ${from}; ${i} < ${to}; ${i}++) {\nconst ${n} = ${rest ? `subNode(${reps}[${i}], ${rest})` : `${reps}[${i}]`};\nif (nodeHasValue(${n})) {\n${body(n, label)}\n}\n}\n}`;
 }
 
 /**
@@ -379,12 +391,7 @@ function emitRead(g: Gen, text: string, at: SourceRef): string {
   const { path } = c;
   const [ci, si] = readPositions(path.rest).map(int);
   if (path.field === undefined) return `readAt(node, ${ci}, ${si})`;
-  const field = int(path.field);
-  let reps: string;
-  if (c.current && path.rep === undefined) {
-    g.fields = true;
-    reps = `F?.[${field}]`;
-  } else reps = `segmentOf(run, scope, ${lit(path.segment!)})?.fields[${field}]`;
+  const reps = g.fieldOf(path.segment!, path.field);
   if (path.rep !== undefined) return `readAt(${reps}?.[${int(path.rep - 1)}], ${ci}, ${si})`;
   if (si !== '-1') return `firstCS(${reps}, ${ci}, ${si})`;
   if (ci !== '-1') return `firstC(${reps}, ${ci})`;
@@ -495,7 +502,7 @@ function emitStringsProduce(g: Gen, path: string, spec: ValueSpec, target: Targe
   const i = g.name('i');
   const [from, to] = c.path.rep !== undefined ? [int(c.path.rep - 1), int(c.path.rep)] : ['0', `${reps}.length`];
   return {
-    code: `{ const ${reps} = segmentOf(run, scope, ${lit(c.path.segment!)})?.fields[${int(c.path.field)}];\nif (${reps}) for (let ${i} = ${from}; ${i} < ${to}; ${i}++) {\nconst ${s} = readAt(${reps}[${i}], ${ci}, ${si});\n${push}\n} }`,
+    code: `{ const ${reps} = ${g.fieldOf(c.path.segment!, c.path.field)};\nif (${reps}) for (let ${i} = ${from}; ${i} < ${to}; ${i}++) {\nconst ${s} = readAt(${reps}[${i}], ${ci}, ${si});\n${push}\n} }`,
     fresh: true,
   };
 }
