@@ -130,10 +130,43 @@ class Gen {
     return `segmentOf(run, scope, ${lit(segment)})?.fields[${int(field)}]`;
   }
 
-  /** What every generated function starts with. */
-  prologue(): string {
-    return `  const node = scope.node;${this.fields ? '\n  const F = scope.seg?.fields;' : ''}`;
+  /** Distinct string reads (emitRead's expressions), each written into the source as a token until compile(). */
+  readonly reads: string[] = [];
+  readonly #readIds = new Map<string, number>();
+
+  /** A token for a read: compile() puts the expression there, or a constant holding it when the function makes that read more than once. */
+  read(expr: string): string {
+    let id = this.#readIds.get(expr);
+    if (id === undefined) {
+      id = this.reads.length;
+      this.reads.push(expr);
+      this.#readIds.set(expr, id);
+    }
+    return `\u0000${id}\u0000`;
   }
+
+  /** What every generated function starts with (HOISTED marks where reads made more than once are computed). */
+  prologue(): string {
+    return `  const node = scope.node;${this.fields ? '\n  const F = scope.seg?.fields;' : ''}${HOISTED}`;
+  }
+}
+
+const HOISTED = '\u0000H\u0000';
+const READ_TOKEN = /\u0000(\d+)\u0000/g;
+
+/**
+ * Puts the reads back: a read made once stays inline; one made more than once (OBX-2 in the
+ * condition of every value[x] rule) is computed once, after the prologue, into `R<id>`. Reads
+ * depend only on the message, the scope and the node, which a function call does not change, and
+ * have no effect, so computing one earlier or once gives the same values. No token can come from
+ * mapping text: lit() escapes U+0000.
+ */
+function placeReads(g: Gen, body: string): string {
+  const counts = new Array<number>(g.reads.length).fill(0);
+  for (const m of body.matchAll(READ_TOKEN)) counts[Number(m[1])]!++;
+  const hoisted: string[] = [];
+  for (let i = 0; i < g.reads.length; i++) if (counts[i]! > 1) hoisted.push(`\n  const R${i} = ${g.reads[i]};`);
+  return body.replace(READ_TOKEN, (_, id: string) => (counts[Number(id)]! > 1 ? `R${id}` : g.reads[Number(id)]!)).replace(HOISTED, hoisted.join(''));
 }
 
 let dumped = 0;
@@ -184,7 +217,8 @@ export function generateGetter(env: CompileEnv, spec: ValueSpec, target: TargetT
 }
 
 /** `body` returns the function; it sees the helpers by name and the captured values as `k<i>`. */
-function compile(g: Gen, name: string, body: string): unknown {
+function compile(g: Gen, name: string, text: string): unknown {
+  const body = placeReads(g, text);
   const source = ['"use strict";', `const { ${HELPER_NAMES.join(', ')} } = H;`, ...g.consts.map((_, i) => `const k${i} = K[${i}];`), body].join('\n');
   const dumpDir = process.env.CB_MAPPING_CODEGEN_DUMP;
   if (dumpDir) {
@@ -390,12 +424,12 @@ function emitRead(g: Gen, text: string, at: SourceRef): string {
   if (!c) return 'undefined';
   const { path } = c;
   const [ci, si] = readPositions(path.rest).map(int);
-  if (path.field === undefined) return `readAt(node, ${ci}, ${si})`;
+  if (path.field === undefined) return g.read(`readAt(node, ${ci}, ${si})`);
   const reps = g.fieldOf(path.segment!, path.field);
-  if (path.rep !== undefined) return `readAt(${reps}?.[${int(path.rep - 1)}], ${ci}, ${si})`;
-  if (si !== '-1') return `firstCS(${reps}, ${ci}, ${si})`;
-  if (ci !== '-1') return `firstC(${reps}, ${ci})`;
-  return `first(${reps})`;
+  if (path.rep !== undefined) return g.read(`readAt(${reps}?.[${int(path.rep - 1)}], ${ci}, ${si})`);
+  if (si !== '-1') return g.read(`firstCS(${reps}, ${ci}, ${si})`);
+  if (ci !== '-1') return g.read(`firstC(${reps}, ${ci})`);
+  return g.read(`first(${reps})`);
 }
 
 // ---- repeating values (compileValue) ----
