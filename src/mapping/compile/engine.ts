@@ -4,7 +4,7 @@
  * transaction Bundle.
  */
 import { hash } from 'node:crypto';
-import type { Bundle, BundleEntry, FhirResource } from 'fhir/r4.js';
+import type { Bundle, BundleEntry, FhirResource, Identifier } from 'fhir/r4.js';
 import type { MappableMessage } from '../hl7-shape.js';
 import type { ExplainEntry, MappingResult, MergeInstruction, UnmappedField } from '../types.js';
 import { v2DateTime } from '../datetime.js';
@@ -161,7 +161,16 @@ function nearestBefore(list: readonly number[] | undefined, pos: number): number
 function identityOf(p: Planned, run: MapRun, body: Record<string, unknown>): string | undefined {
   const id = p.entry.identity;
   if (!id) return undefined;
-  const { system, value } = id.key(run, p.scope);
+  let system: string | undefined;
+  let value: string | undefined;
+  if (id.identifier) {
+    const i = id.identifier(run, p.scope) as Identifier | undefined;
+    system = i?.system;
+    value = i?.value;
+  } else {
+    system = id.system ? (id.system(run, p.scope) as string | undefined) : undefined;
+    value = id.value ? (id.value(run, p.scope) as string | undefined) : undefined;
+  }
   if (value === undefined) return undefined;
   if (id.addIdentifier) {
     const list = ((body.identifier ??= []) as Array<{ system?: string; value?: string }>);

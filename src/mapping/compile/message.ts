@@ -10,12 +10,16 @@ import { fail, specOf, type CompileEnv, type PathContext } from './env.js';
 import { compileNodesReader, type NodesReader } from './read.js';
 import type { MapRun, Scope } from './runtime.js';
 import type { Getter, TargetType } from './values.js';
-import type { Identifier } from 'fhir/r4.js';
 
 export interface CompiledIdentity {
   readonly param: string;
-  /** system and value of the key, computed together (one evaluation of the identifier value). */
-  readonly key: (run: MapRun, scope: Scope) => { system?: string; value?: string };
+  /**
+   * `identifier:` — one Identifier whose system and value are the key (one evaluation of it);
+   * else `system:` and `value:` apart (system first). No object per key: the engine reads them.
+   */
+  readonly identifier: Getter | undefined;
+  readonly system: Getter | undefined;
+  readonly value: Getter | undefined;
   readonly addIdentifier: boolean;
 }
 
@@ -145,22 +149,10 @@ function compileIdentity(env: CompileEnv, id: IdentitySpec, pc: PathContext, at:
   // Generated like the maps (codegen.ts); with `cases`, a `default` beside them is not used (as before).
   const valueOf = (v: NonNullable<IdentitySpec['identifier']>, t: TargetType) => generateGetter(env, v, t, pc, at, !v.cases);
   if (id.identifier) {
-    const produce = valueOf(id.identifier, { type: 'Identifier', array: false, only: ['system', 'value'] });
-    return {
-      param: id.param ?? 'identifier',
-      key: (run, scope) => {
-        const i = produce(run, scope) as Identifier | undefined;
-        return { system: i?.system, value: i?.value };
-      },
-      addIdentifier: id.addIdentifier ?? false,
-    };
+    const identifier = valueOf(id.identifier, { type: 'Identifier', array: false, only: ['system', 'value'] });
+    return { param: id.param ?? 'identifier', identifier, system: undefined, value: undefined, addIdentifier: id.addIdentifier ?? false };
   }
-  const none: Getter = () => undefined;
-  const system = id.system ? valueOf(id.system, str) : none;
-  const value = id.value ? valueOf(id.value, str) : none;
-  return {
-    param: id.param ?? 'identifier',
-    key: (run, scope) => ({ system: system(run, scope) as string | undefined, value: value(run, scope) as string | undefined }),
-    addIdentifier: id.addIdentifier ?? false,
-  };
+  const system = id.system ? valueOf(id.system, str) : undefined;
+  const value = id.value ? valueOf(id.value, str) : undefined;
+  return { param: id.param ?? 'identifier', identifier: undefined, system, value, addIdentifier: id.addIdentifier ?? false };
 }
