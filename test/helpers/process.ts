@@ -22,9 +22,13 @@ const root = new URL('../../', import.meta.url).pathname;
 const LOG_DIR = `${root}test-artifacts/logs/`;
 
 export async function spawnServer(env: Record<string, string>, options: { readyTimeoutMs?: number } = {}): Promise<ServerProcess> {
+  // The suite's own DATABASE_URL (the shared database .ci/run points at) is never inherited: a
+  // child without one in `env` runs on PGlite in its DATA_DIR, as the test asked, and cannot
+  // write into the shared database (the PGlite half of graceful-shutdown did, unnoticed).
+  const { DATABASE_URL: _suiteDatabase, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    env: { ...inherited, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];
