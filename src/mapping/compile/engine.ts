@@ -184,19 +184,34 @@ function identityOf(p: Planned, run: MapRun, body: Record<string, unknown>): str
   return system ? `${id.param}=${queryEscape(searchEscape(system))}|${queryEscape(searchEscape(value))}` : `${id.param}=|${queryEscape(searchEscape(value))}`;
 }
 
-/** Only [A-Za-z0-9._~:/-]: nothing for searchEscape (backslash | , $) and nothing to percent-encode. */
-function isPlain(s: string): boolean {
+/**
+ * ASCII character classes for `allIn` (a lookup per character: these scans run for every resource
+ * of every message). UNRESERVED is what encodeURIComponent leaves alone; PLAIN adds `:` and `/`,
+ * which need neither searchEscape (backslash | , $) nor percent-encoding in a query; QUERY_SAFE adds `|`.
+ */
+const UNRESERVED = asciiSet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~-');
+const PLAIN = asciiSet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~-:/');
+const QUERY_SAFE = asciiSet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~-:/|');
+
+function asciiSet(chars: string): Uint8Array {
+  const set = new Uint8Array(128);
+  for (let i = 0; i < chars.length; i++) set[chars.charCodeAt(i)] = 1;
+  return set;
+}
+
+/** Every character of `s` is in `set`. */
+function allIn(s: string, set: Uint8Array): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 47 && c <= 58) || c === 46 || c === 95 || c === 126 || c === 45) continue;
-    return false;
+    if (c >= 128 || set[c] === 0) return false;
   }
   return true;
 }
 
+const isPlain = (s: string): boolean => allIn(s, PLAIN);
 const SEARCH_SPECIAL = /[\\|,$]/g;
 const searchEscape = (s: string): string => (hasSearchSpecial(s) ? s.replace(SEARCH_SPECIAL, (c) => `\\${c}`) : s);
-const queryEscape = (s: string): string => (isSafeQuery(s) ? s : percentEncode(s));
+const queryEscape = (s: string): string => (allIn(s, QUERY_SAFE) ? s : percentEncode(s));
 
 /** encodeURIComponent, with `|`, `:` and `/` put back (each replace only when its escape occurs). */
 function percentEncode(s: string): string {
@@ -217,24 +232,7 @@ function hasSearchSpecial(s: string): boolean {
 }
 
 /** encodeURIComponent without the call and the copy when only [A-Za-z0-9._~-] occur (control ids mostly). */
-function uriComponent(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 95 || c === 126 || c === 45) continue;
-    return encodeURIComponent(s);
-  }
-  return s;
-}
-
-/** Only [A-Za-z0-9._~:/|-]: nothing to percent-encode. */
-function isSafeQuery(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 47 && c <= 58) || c === 46 || c === 95 || c === 126 || c === 124 || c === 45) continue;
-    return false;
-  }
-  return true;
-}
+const uriComponent = (s: string): string => (allIn(s, UNRESERVED) ? s : encodeURIComponent(s));
 
 function hashHex(...parts: Array<string | number>): string {
   // One-shot hash: no Hash object per call (same digest as createHash().update().digest()).
