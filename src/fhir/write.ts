@@ -62,7 +62,7 @@ export async function writeVersions(trx: AnyDb, writes: readonly VersionWrite[],
   }
   for (let i = 0; i < writes.length; i += MAX_ROWS_PER_STATEMENT) {
     const chunk = writes.slice(i, i + MAX_ROWS_PER_STATEMENT);
-    await insertRows(trx, chunk, o.changeFeed ? INSERT_NEW : INSERT_NEW_NO_FEED);
+    await insertRows(trx, chunk, o.changeFeed);
     const docs = chunk.map((w) => `{"type":${JSON.stringify(w.resourceType)},"id":${JSON.stringify(w.id)},"rows":${indexDocument(w.content)}}`);
     await trx.executeQuery(CompiledQuery.raw(`${PREPARED}select fhir_search_insert_many($1::jsonb)`, [`[${docs.join(',')}]`]));
   }
@@ -75,14 +75,14 @@ const MAX_ROWS_PER_STATEMENT = 500;
  * The current, history and change-feed rows of new resources in one statement whose rows arrive as
  * ONE jsonb array (each content spliced in as the JSON text it already is): no per-value parameters
  * to build and bind, and each content is parsed once, by PostgreSQL. `o` keeps the change-feed seq
- * in the order of `writes`.
+ * in the order of `writes`; without `changeFeed` (audit events) no feed row is written.
  */
-async function insertRows(trx: AnyDb, writes: readonly VersionWrite[], statement: string): Promise<void> {
+async function insertRows(trx: AnyDb, writes: readonly VersionWrite[], changeFeed: boolean): Promise<void> {
   const rows = writes.map((w, n) => {
     const { content, source } = serialised(w);
     return `{"t":${JSON.stringify(w.resourceType)},"id":${JSON.stringify(w.id)},"u":"${w.lastUpdated.toISOString()}","o":${n},"c":${content}${source === null ? '' : `,"s":${source}`}}`;
   });
-  await trx.executeQuery(CompiledQuery.raw(statement, [`[${rows.join(',')}]`]));
+  await trx.executeQuery(CompiledQuery.raw(INSERT_NEW, [`[${rows.join(',')}]`, changeFeed]));
 }
 
 const INSERT_NEW = `${PREPARED}
@@ -96,17 +96,7 @@ const INSERT_NEW = `${PREPARED}
     select t, id, 1, u, false, 'create', c from v
     returning 1)
   insert into fhir_change_feed (resource_type, id, version_id, operation, changed_at, source)
-  select t, id, 1, 'create', u, s from v order by o`;
-
-/** INSERT_NEW without the change-feed rows (createMany with `changeFeed: false`). */
-const INSERT_NEW_NO_FEED = `${PREPARED}
-  with v as (select * from jsonb_to_recordset($1::jsonb) as v(t text, id text, u timestamptz, c jsonb)),
-  cur as (
-    insert into fhir_resource (resource_type, id, version_id, last_updated, deleted, content)
-    select t, id, 1, u, false, c from v
-    returning 1)
-  insert into fhir_resource_history (resource_type, id, version_id, last_updated, deleted, operation, content)
-  select t, id, 1, u, false, 'create', c from v`;
+  select t, id, 1, 'create', u, s from v where $2::boolean order by o`;
 
 /**
  * Writes new versions of existing resources whose rows this transaction holds locked (`expected` =
