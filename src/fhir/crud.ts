@@ -5,11 +5,10 @@
  * read, then one compare-and-set statement that is atomic by itself, retried on the winner's version.
  * Either way two processes creating the same client id produce versions 1 and 2, not a crash.
  */
-import { randomUUID } from 'node:crypto';
 import type { Resource } from 'fhir/r4.js';
 import type { AnyDb } from '../db/index.js';
 import { CarebridgeError } from '../errors/index.js';
-import { assertValidId, parseVersion, sameContent, stampMeta } from './resource-meta.js';
+import { assertValidId, newResourceId, parseVersion, sameContent, stampMeta } from './resource-meta.js';
 import type { WriteOptions } from './types.js';
 import { advisoryLock, lockCurrent, lockCurrentMany, readCurrentRow, tryWriteVersion, writeUpdates, writeVersion, type CurrentRow, type VersionWrite } from './write.js';
 
@@ -24,7 +23,7 @@ export interface WriteResult<T extends Resource> {
  * One atomic statement, so it needs no transaction of its own.
  */
 export async function insertNew<T extends Resource>(trx: AnyDb, r: T, o: WriteOptions = {}, newId?: string): Promise<WriteResult<T>> {
-  const { resource, write } = prepareNew(r, o, newId ?? randomUUID());
+  const { resource, write } = prepareNew(r, o, newId ?? newResourceId());
   await writeVersion(trx, write, 0);
   return { resource, created: true };
 }

@@ -10,7 +10,6 @@
  * const { resource } = await store.create({ resourceType: 'Patient', identifier: [{ system: 's', value: '1' }] });
  * ```
  */
-import { randomUUID } from 'node:crypto';
 import type { Bundle, Resource } from 'fhir/r4.js';
 import type { AnyDb } from '../db/index.js';
 import { CarebridgeError } from '../errors/index.js';
@@ -21,6 +20,7 @@ import { changeManyById, deleteById, deleteByIdOptimistic, insertNew, prepareNew
 import { readHistory } from './history.js';
 import { readCurrent, readCurrentMany, readOrThrow, readVersion } from './read.js';
 import { purgeResource } from './purge.js';
+import { newResourceId } from './resource-meta.js';
 import { searchResources } from './search/index.js';
 import { processBundle } from './transaction.js';
 import type { FhirStore, WriteOptions } from './types.js';
@@ -97,7 +97,7 @@ function bindStore(db: AnyDb, deps: FhirStoreDeps): FhirStore {
       searchResources(db, { resourceType: type, params, baseUrl: o.baseUrl ?? defaultBase, handling: o.handling, maxCount: o.maxCount, access: o.access }),
     createMany: async (resources, o = {}) => {
       resources.forEach(validate);
-      const prepared = resources.map((r) => prepareNew(r, { source: o.source }, randomUUID()));
+      const prepared = resources.map((r) => prepareNew(r, { source: o.source }, newResourceId()));
       if (prepared.length) await timed('bundle', () => inTx((trx) => writeVersions(trx, prepared.map((p) => p.write), { changeFeed: o.changeFeed !== false })));
       return prepared.map((p) => p.resource);
     },

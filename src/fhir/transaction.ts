@@ -6,7 +6,6 @@
  * at any entry regardless of order; then references are rewritten and the entries run in the
  * order FHIR prescribes: DELETE, POST, PUT, GET. Any failure rolls the whole bundle back.
  */
-import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4.js';
 import type { AnyDb } from '../db/index.js';
 import { CarebridgeError, normalizeError } from '../errors/index.js';
@@ -16,6 +15,7 @@ import { assertCan, getEntry, writtenEntry } from './bundle-response.js';
 import { lockAndMatch, multiple, parseConditional, unchangedMatch } from './conditional.js';
 import { deleteById, prepareNew, upsertById, upsertManyById } from './crud.js';
 import { readCurrent } from './read.js';
+import { newResourceId } from './resource-meta.js';
 import { needsResolution, rewriteReferences } from './references.js';
 import { matchesQuery } from './search/index.js';
 import type { AccessPolicy, FhirStore, WriteOptions } from './types.js';
@@ -148,13 +148,13 @@ async function settleTarget(trx: AnyDb, p: Plan, byFullUrl: Map<string, string>,
     const unchanged = req.method === 'PUT' && !req.ifMatch ? await unchangedMatch(trx, c, entry.resource!) : undefined;
     const ids = unchanged ? [unchanged.id] : await lockAndMatch(trx, c);
     if (ids.length > 1 && req.method !== 'DELETE') throw multiple(c, ids.length);
-    p.ids = ids.length ? ids : req.method === 'DELETE' ? [] : [entry.resource?.id && req.method === 'PUT' ? entry.resource.id : randomUUID()];
+    p.ids = ids.length ? ids : req.method === 'DELETE' ? [] : [entry.resource?.id && req.method === 'PUT' ? entry.resource.id : newResourceId()];
     p.existing = (req.method === 'POST' && ids.length === 1) || unchanged !== undefined;
     p.current = unchanged?.content;
     p.fresh = req.method === 'PUT' && ids.length === 0 && !entry.resource?.id && !req.ifMatch;
     if (req.method !== 'DELETE') byCriteria.set(`${c.type}?${c.query}`, p.ids[0]!);
   } else {
-    p.ids = [req.method === 'POST' ? randomUUID() : req.id!];
+    p.ids = [req.method === 'POST' ? newResourceId() : req.id!];
   }
   if (entry.fullUrl && req.method !== 'DELETE') {
     if (byFullUrl.has(entry.fullUrl)) throw entryError(index, 'fullUrl appears twice in the bundle', 'fullUrl');
