@@ -10,7 +10,7 @@ import type { AnyDb } from '../db/index.js';
 import { CarebridgeError } from '../errors/index.js';
 import { assertValidId, newResourceId, parseVersion, sameContent, stampMeta } from './resource-meta.js';
 import type { WriteOptions } from './types.js';
-import { advisoryLock, lockCurrent, lockCurrentMany, readCurrentRow, tryWriteVersion, writeUpdates, writeVersion, type CurrentRow, type VersionWrite } from './write.js';
+import { advisoryLock, lockCurrent, lockCurrentMany, readCurrentRow, tryUpdateExisting, tryWriteVersion, writeUpdates, writeVersion, type CurrentRow, type VersionWrite } from './write.js';
 
 export interface WriteResult<T extends Resource> {
   resource: T;
@@ -145,6 +145,31 @@ export async function upsertByIdOptimistic<T extends Resource>(db: AnyDb, r: T, 
     if (await tryWriteVersion(db, step.write, step.expected)) return step.result;
   }
   return undefined;
+}
+
+/**
+ * upsertById of a live resource without a transaction, in one round trip (tryUpdateExisting):
+ * the database decides If-Match and no-op on the locked row, with the same outcomes as planUpdate.
+ * Undefined when there is no live row: the caller goes the longer way (update-as-create needs the
+ * id's advisory lock, a deleted resource comes back as created).
+ */
+export async function updateExisting<T extends Resource>(db: AnyDb, r: T, o: WriteOptions = {}): Promise<WriteResult<T> | undefined> {
+  const { type, id } = updateTarget(r);
+  const lastUpdated = new Date();
+  // versionId is set by the database from the locked row; '0' only holds its place in the text.
+  const resource = stampMeta(r, id, 0, lastUpdated, o.source);
+  const done = await tryUpdateExisting(db, type, id, o.ifMatch === undefined ? null : parseVersion(o.ifMatch), lastUpdated, resource, o.source);
+  switch (done.outcome) {
+    case 'absent':
+      return undefined;
+    case 'conflict':
+      throw new CarebridgeError('CB_ERR_FHIR_VERSION_CONFLICT', `${type}/${id} is at version ${done.versionId}, not ${parseVersion(o.ifMatch!)}`);
+    case 'unchanged':
+      return { resource: done.content as T, created: false };
+    case 'updated':
+      resource.meta!.versionId = String(done.versionId);
+      return { resource, created: false };
+  }
 }
 
 /** Compare-and-set attempts before falling back to the row lock. */

@@ -54,7 +54,90 @@ export const fhirMigrations: Migration[] = [
       await sql.raw(WRITE_ONE_FUNCTION).execute(db);
     },
   },
+  {
+    // A REST update of a live resource in ONE round trip instead of two (read the current row,
+    // then compare-and-set): fhir_update_one locks the current row, checks If-Match, detects a
+    // no-op (fhir_content_key: the content without id and origin meta — the same rule as
+    // sameContent in resource-meta.ts), and writes the next version like fhir_write_one. An absent
+    // or deleted resource is left to the caller (update-as-create needs the id's advisory lock).
+    name: '0102_fhir_update_one_function',
+    async up(db) {
+      await sql.raw(CONTENT_KEY_FUNCTION).execute(db);
+      await sql.raw(UPDATE_ONE_FUNCTION).execute(db);
+    },
+  },
 ];
+
+/** Must stay in step with stripOriginMeta in resource-meta.ts (which it replaces for fhir_update_one). */
+const CONTENT_KEY_FUNCTION = `
+create or replace function fhir_content_key(c jsonb) returns jsonb
+language plpgsql immutable as $fn$
+declare
+  m jsonb;
+  tags jsonb;
+begin
+  if jsonb_typeof(c->'meta') is distinct from 'object' then
+    return c - 'id' - 'meta';
+  end if;
+  m := (c->'meta') - 'versionId' - 'lastUpdated' - 'source';
+  if jsonb_typeof(m->'tag') = 'array' then
+    select coalesce(jsonb_agg(t order by n), '[]'::jsonb) into tags
+      from jsonb_array_elements(m->'tag') with ordinality as x(t, n)
+      where t->>'system' is distinct from 'https://carebridge.dev/fhir/CodeSystem/mapping';
+    m := m - 'tag';
+    if jsonb_array_length(tags) > 0 then
+      m := m || jsonb_build_object('tag', tags);
+    end if;
+  end if;
+  c := c - 'id' - 'meta';
+  if m <> '{}'::jsonb then
+    c := c || jsonb_build_object('meta', m);
+  end if;
+  return c;
+end
+$fn$`;
+
+// outcome: 'absent' (no live row: nothing done), 'conflict' (If-Match differs; version_id is the
+// current one), 'unchanged' (content is the current content), 'updated' (version_id written).
+// p_content comes stamped except for meta.versionId, which only the locked row can tell.
+const UPDATE_ONE_FUNCTION = `
+create or replace function fhir_update_one(
+  p_type text, p_id text, p_if_match text, p_last_updated timestamptz, p_content jsonb,
+  p_source jsonb, p_index jsonb) returns table (outcome text, version_id int, content jsonb)
+language plpgsql as $fn$
+declare
+  v_current int;
+  v_deleted bool;
+  v_old jsonb;
+  v_next int;
+  v_content jsonb;
+begin
+  select r.version_id, r.deleted, r.content into v_current, v_deleted, v_old
+    from fhir_resource r where r.resource_type = p_type and r.id = p_id for update;
+  if not found or v_deleted then
+    return query select 'absent'::text, null::int, null::jsonb;
+    return;
+  end if;
+  if p_if_match is not null and v_current::text <> p_if_match then
+    return query select 'conflict'::text, v_current, null::jsonb;
+    return;
+  end if;
+  if fhir_content_key(v_old) = fhir_content_key(p_content) then
+    return query select 'unchanged'::text, v_current, v_old;
+    return;
+  end if;
+  v_next := v_current + 1;
+  v_content := jsonb_set(p_content, '{meta,versionId}', to_jsonb(v_next::text));
+  update fhir_resource r set version_id = v_next, last_updated = p_last_updated, deleted = false, content = v_content
+    where r.resource_type = p_type and r.id = p_id;
+  insert into fhir_resource_history (resource_type, id, version_id, last_updated, deleted, operation, content)
+    values (p_type, p_id, v_next, p_last_updated, false, 'update', v_content);
+  insert into fhir_change_feed (resource_type, id, version_id, operation, changed_at, source)
+    values (p_type, p_id, v_next, 'update', p_last_updated, p_source);
+  perform fhir_search_replace(p_type, p_id, p_index);
+  return query select 'updated'::text, v_next, null::jsonb;
+end
+$fn$`;
 
 const WRITE_ONE_FUNCTION = `
 create or replace function fhir_write_one(

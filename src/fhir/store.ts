@@ -16,7 +16,7 @@ import { CarebridgeError } from '../errors/index.js';
 import type { Logger } from '../logging/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { conditionalCreate, conditionalDelete, conditionalUpdate } from './conditional.js';
-import { changeManyById, deleteById, deleteByIdOptimistic, insertNew, prepareNew, upsertById, upsertByIdOptimistic } from './crud.js';
+import { changeManyById, deleteById, deleteByIdOptimistic, insertNew, prepareNew, updateExisting, upsertById, upsertByIdOptimistic } from './crud.js';
 import { readHistory } from './history.js';
 import { readCurrent, readCurrentMany, readOrThrow, readVersion } from './read.js';
 import { purgeResource } from './purge.js';
@@ -76,8 +76,11 @@ function bindStore(db: AnyDb, deps: FhirStoreDeps): FhirStore {
     },
     update: async (r, o = {}) => {
       validate(r);
+      // Outside a transaction: a live resource in one statement; otherwise read, then compare-and-set.
       return timed('update', async () =>
-        db.isTransaction ? upsertById(db, r, o) : ((await upsertByIdOptimistic(db, r, o).catch(asConflict)) ?? inTx((trx) => upsertById(trx, r, o))));
+        db.isTransaction
+          ? upsertById(db, r, o)
+          : ((await updateExisting(db, r, o).catch(asConflict)) ?? (await upsertByIdOptimistic(db, r, o).catch(asConflict)) ?? inTx((trx) => upsertById(trx, r, o))));
     },
     conditionalUpdate: async (query, r, o = {}) => {
       validate(r);

@@ -41,6 +41,30 @@ export async function tryWriteVersion(db: AnyDb, w: VersionWrite, expected: numb
   return result.rows[0]?.ok === true;
 }
 
+const UPDATE_ONE = `${PREPARED}select outcome, version_id, content from fhir_update_one($1, $2, $3, $4, $5, $6, $7)`;
+
+export type UpdateOneOutcome =
+  | { outcome: 'absent' }
+  | { outcome: 'conflict'; versionId: number }
+  | { outcome: 'unchanged'; versionId: number; content: Resource }
+  | { outcome: 'updated'; versionId: number };
+
+/**
+ * The next version of a live resource in one statement (fhir_update_one, migration 0102): the
+ * database locks the current row, checks `ifMatch` (a version, or null), leaves a no-op alone and
+ * otherwise writes `content` — stamped but for meta.versionId, which it sets — with its history,
+ * change-feed and index rows. 'absent' (no live row) writes nothing. Atomic by itself.
+ */
+export async function tryUpdateExisting(db: AnyDb, type: string, id: string, ifMatch: string | null, lastUpdated: Date, content: Resource, source: WriteSource | undefined): Promise<UpdateOneOutcome> {
+  const { rows } = await db.executeQuery<{ outcome: UpdateOneOutcome['outcome']; version_id: number | null; content: Resource | null }>(
+    CompiledQuery.raw(UPDATE_ONE, [type, id, ifMatch, lastUpdated, JSON.stringify(content), source ? JSON.stringify(source) : null, indexDocument(content)]),
+  );
+  const row = rows[0];
+  if (!row || row.outcome === 'absent') return { outcome: 'absent' };
+  if (row.outcome === 'unchanged') return { outcome: 'unchanged', versionId: row.version_id!, content: row.content! };
+  return { outcome: row.outcome, versionId: row.version_id! };
+}
+
 /**
  * Writes one version inside a transaction that already holds the resource's row lock (or the
  * advisory lock of its id), so the compare-and-set cannot fail unless that invariant is broken.

@@ -94,4 +94,30 @@ describe.each(testDatabaseKinds())('no-op conditional updates on %s', (kind) => 
     const changed = await f.store.transaction(bundle({ ...current, active: true }));
     expect(changed.entry?.[0]?.response?.etag).toBe('W/"4"');
   });
+
+  // A plain update of a live resource is decided in the database (fhir_update_one): the same
+  // no-op rule as sameContent, If-Match on the locked row, and the version it writes.
+  it('a plain update by id: same no-op rule, If-Match and version as a conditional one', async () => {
+    const created = await f.store.create({ ...doctor('MSG-7', 'adt-a01'), identifier: [{ system: 'urn:npi', value: '5678' }] });
+    const id = created.resource.id!;
+    const withId = (d: Practitioner): Practitioner => ({ ...d, id, identifier: [{ system: 'urn:npi', value: '5678' }] });
+    const same = await f.store.update(withId(doctor('MSG-8', 'siu-s12')));
+    expect(same.created).toBe(false);
+    expect(same.resource.meta?.versionId).toBe('1');
+    expect(same.resource.meta?.source).toMatch(/#MSG-7$/);
+    await expect(f.store.update(withId(doctor('MSG-9', 'adt-a08', 'Smythe')), { ifMatch: 'W/"2"' })).rejects.toMatchObject({ code: 'CB_ERR_FHIR_VERSION_CONFLICT' });
+    const changed = await f.store.update(withId(doctor('MSG-9', 'adt-a08', 'Smythe')), { ifMatch: 'W/"1"' });
+    expect(changed.resource.meta?.versionId).toBe('2');
+    expect(changed.resource.meta?.source).toMatch(/#MSG-9$/);
+    expect(await f.store.read('Practitioner', id)).toEqual(changed.resource);
+    const tagged = withId(doctor('MSG-10', 'adt-a08', 'Smythe'));
+    tagged.meta!.tag!.push({ system: 'urn:crm:segment', code: 'vip' });
+    expect((await f.store.update(tagged)).resource.meta?.versionId).toBe('3');
+    // Only the origin tag differs now, and the content tag is kept: no new version.
+    const origin = withId(doctor('MSG-11', 'oru-r01', 'Smythe'));
+    origin.meta!.tag = [{ system: 'urn:crm:segment', code: 'vip' }];
+    expect((await f.store.update(origin)).resource.meta?.versionId).toBe('3');
+    expect(await feedRows(id)).toBe(3);
+    expect((await f.store.history('Practitioner', id)).entry?.map((e) => e.resource?.meta?.versionId)).toEqual(['3', '2', '1']);
+  });
 });
