@@ -12,7 +12,7 @@ import { nodeHasValue, readAt, subNode } from '../v2-path.js';
 import type { Builder } from './datatype.js';
 import type { CompileEnv, PathContext } from './env.js';
 import { segmentOf } from './read.js';
-import { refsFor, type MapRun, type Scope } from './runtime.js';
+import { refsFor, refTo, type MapRun, type Scope } from './runtime.js';
 
 /** A string as a JavaScript literal (U+2028/2029 are legal in literals since ES2019; escaped anyway for older tooling). */
 export function lit(s: string): string {
@@ -75,7 +75,7 @@ function buildExplained(run: MapRun, build: Builder, s: Scope, path: string, ind
   return v;
 }
 
-const HELPERS = { readAt, first, firstC, firstCS, segmentOf, subNode, nodeHasValue, isIn, matches, buildExplained, refsFor };
+const HELPERS = { readAt, first, firstC, firstCS, segmentOf, subNode, nodeHasValue, isIn, matches, buildExplained, refsFor, refTo };
 const HELPER_NAMES = Object.keys(HELPERS);
 
 /** Source being generated for one map: the captured values and a counter for fresh names. */

@@ -158,7 +158,7 @@ function emitSourceGet(g: Gen, spec: ValueSpec, target: TargetType, at: SourceRe
   if (spec.ref !== undefined) {
     // compileSource's `ref`, first value: the first instance refsFor resolves, as a Reference.
     const r = g.name('r');
-    return `{ const ${r} = refsFor(run, ${lit(refKey(g.env, spec.ref, target, at))}, scope.inst, scope.pos, scope.node);\nif (${r}.length !== 0) ${out} = { reference: ${r}[0].fullUrl }; }`;
+    return `{ const ${r} = refsFor(run, ${lit(refKey(g.env, spec.ref, target, at))}, scope.inst, scope.pos, scope.node);\nif (${r}.length !== 0) ${out} = refTo(run, ${r}[0]); }`;
   }
   const other = spec.each !== undefined;
   if (!other && spec.const !== undefined) return `${out} = ${g.k(spec.const)};`;
@@ -301,7 +301,7 @@ function emitSourceProduce(g: Gen, spec: ValueSpec, target: TargetType, at: Sour
     const i = g.name('i');
     const key = lit(refKey(g.env, spec.ref, target, at));
     return {
-      code: `{ const ${r} = refsFor(run, ${key}, scope.inst, scope.pos, scope.node);\nif (${r}.length !== 0) { ${out} = []; for (let ${i} = 0; ${i} < ${r}.length; ${i}++) ${out}.push({ reference: ${r}[${i}].fullUrl }); } }`,
+      code: `{ const ${r} = refsFor(run, ${key}, scope.inst, scope.pos, scope.node);\nif (${r}.length !== 0) { ${out} = []; for (let ${i} = 0; ${i} < ${r}.length; ${i}++) ${out}.push(refTo(run, ${r}[${i}])); } }`,
       fresh: true,
     };
   }

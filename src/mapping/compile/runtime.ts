@@ -34,6 +34,11 @@ export interface MapRun {
   prefix: string;
   /** Set when a rule wrote an explicit array index past the end: the result needs compacting. */
   holes?: boolean;
+  /**
+   * Every Reference a `ref:` made (refTo): when two entries turn out to be one resource, the
+   * engine points these at the kept entry instead of walking every resource for `reference` keys.
+   */
+  readonly refs: Array<{ reference: string }>;
 }
 
 /** Where relative paths point: a segment, or a value node inside one. */
@@ -69,6 +74,13 @@ export function segmentFor(run: MapRun, name: string, pos: number): Hl7Segment |
     else break;
   }
   return run.message.segments[best];
+}
+
+/** A Reference to an instance of this message, recorded in `run.refs` (see MapRun.refs). */
+export function refTo(run: MapRun, target: Instance): { reference: string } {
+  const r = { reference: target.fullUrl };
+  run.refs.push(r);
+  return r;
 }
 
 /** Fully resolved references from the current instance to the instances of `key`. */

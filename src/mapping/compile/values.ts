@@ -12,7 +12,7 @@ import { typeFits } from '../fhir-definitions.js';
 import { compileCondition, type Predicate } from './conditions.js';
 import { fail, specOf, type CompileEnv, type PathContext } from './env.js';
 import { compileNodesReader, compileStringReader, compileStringsReader, type NodesReader } from './read.js';
-import { refsFor, type MapRun, type Scope } from './runtime.js';
+import { refsFor, refTo, type MapRun, type Scope } from './runtime.js';
 import { compileDatatypeBuilder, type Builder } from './datatype.js';
 import { generateBuilder } from './codegen.js';
 
@@ -114,7 +114,7 @@ export const firstOf = (produce: Producer): Getter => (run, scope) => {
 export function compileSource(env: CompileEnv, spec: ValueSpec, target: TargetType, pc: PathContext, at: SourceRef): Producer {
   if (spec.ref !== undefined) {
     const key = refKey(env, spec.ref, target, at);
-    return (run, scope) => refsFor(run, key, scope.inst, scope.pos, scope.node).map((i) => ({ reference: i.fullUrl }));
+    return (run, scope) => refsFor(run, key, scope.inst, scope.pos, scope.node).map((i) => refTo(run, i));
   }
   if (spec.each !== undefined) return compileEach(env, spec.each, target, at);
   if (spec.const !== undefined) {
