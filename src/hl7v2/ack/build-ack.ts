@@ -38,8 +38,37 @@ export function hl7Timestamp(d: Date): string {
   return `${p(d.getUTCFullYear(), 4)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}+0000`;
 }
 
+let stampSecond = -1;
+let stampText = '';
+
+/** hl7Timestamp(new Date()), formatted once per second (MSH-7 has second precision). */
+function nowTimestamp(): string {
+  const ms = Date.now();
+  const second = Math.floor(ms / 1000);
+  if (second !== stampSecond) {
+    stampText = hl7Timestamp(new Date(second * 1000));
+    stampSecond = second;
+  }
+  return stampText;
+}
+
 /** Numeric comparison of '2.5.1' against '2.5'. */
 export function versionAtLeast(version: string, min: string): boolean {
+  // Every ACK asks this two to four times for the same few versions: remember the answers (only
+  // for version-sized strings: MSH-12 comes from the sender and may be anything).
+  if (version.length > 16 || min.length > 16) return compareVersion(version, min);
+  const key = `${version}>${min}`;
+  let known = versionAnswers.get(key);
+  if (known === undefined) {
+    if (versionAnswers.size > 256) versionAnswers.clear();
+    versionAnswers.set(key, (known = compareVersion(version, min)));
+  }
+  return known;
+}
+
+const versionAnswers = new Map<string, boolean>();
+
+function compareVersion(version: string, min: string): boolean {
   const a = version.split('.').map((x) => parseInt(x, 10) || 0);
   const b = min.split('.').map((x) => parseInt(x, 10) || 0);
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
@@ -83,7 +112,7 @@ export function buildAck(original: Hl7Message | MshHeader, code: AckCode, o: Ack
   const type = versionAtLeast(version, '2.3.1') ? `ACK${trigger}${trigger ? d.component : d.component + d.component}ACK` : `ACK${trigger}`;
   const msh = [
     'MSH', encodingCharacters(d), mshField(5, h.receivingApplication), mshField(6, h.receivingFacility),
-    mshField(3, h.sendingApplication), mshField(4, h.sendingFacility), hl7Timestamp(o.now ?? new Date()), '',
+    mshField(3, h.sendingApplication), mshField(4, h.sendingFacility), o.now ? hl7Timestamp(o.now) : nowTimestamp(), '',
     type, enc(o.controlId ?? newControlId()), enc(h.processingId || 'P'), enc(version),
   ].join(d.field);
   const isError = code !== 'AA' && code !== 'CA';

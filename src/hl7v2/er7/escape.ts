@@ -78,6 +78,8 @@ function translate(seq: string, d: Delimiters, mode: EscapeMode, hexCharset: str
 
 /** Escapes a value for writing into a field (our own output: ACKs, built messages). */
 export function encodeEscapes(value: string, d: Delimiters): string {
+  // Most values (ids, codes, versions) hold nothing to escape: return them without rebuilding.
+  if (!needsEscape(value, d)) return value;
   let out = '';
   for (const c of value) {
     if (c === d.escape) out += d.escape + 'E' + d.escape;
@@ -91,4 +93,14 @@ export function encodeEscapes(value: string, d: Delimiters): string {
     else out += c;
   }
   return out;
+}
+
+/** Whether encodeEscapes would change the value (the same characters it replaces). */
+function needsEscape(value: string, d: Delimiters): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === d.escape || c === d.field || c === d.component || c === d.repetition || c === d.subcomponent || c === '\n' || c === '\r') return true;
+    if (d.truncation !== undefined && c === d.truncation) return true;
+  }
+  return false;
 }
