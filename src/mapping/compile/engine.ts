@@ -23,11 +23,12 @@ interface Planned { readonly entry: CompiledEntry; readonly inst: Instance; read
 export function runMessageMap(map: CompiledMessageMap, message: MappableMessage, o: RunOptions): MappingResult {
   const h = message.header;
   const sender = `${h.sendingApplication}|${h.sendingFacility}`;
-  const instances = new Map<string, Instance[]>();
+  // Per entry (by its index in map.entries): no Map filled (and grown) per message.
+  const instances = new Array<Instance[]>(map.entries.length);
   // One shape for every run (a spread of an optional `explain` made two shapes and a runtime call).
   const run: MapRun = {
     message, event: h.triggerEvent, sender, timeZone: o.timeZone, constants: map.constants,
-    index: buildSegmentIndex(message), instances, within: map.within, prefix: '', holes: false,
+    index: buildSegmentIndex(message), instances, keyIndex: map.keyIndex, within: map.within, prefix: '', holes: false,
     explain: o.explain ? ([] as ExplainEntry[]) : undefined, refs: [],
   };
   const skipped = new Set<number>();
@@ -111,11 +112,12 @@ class Mapped implements MappingResult {
   }
 }
 
-function plan(map: CompiledMessageMap, run: MapRun, instances: Map<string, Instance[]>, skipped: Set<number>, urnBase: string): Planned[] {
+function plan(map: CompiledMessageMap, run: MapRun, instances: Instance[][], skipped: Set<number>, urnBase: string): Planned[] {
   const out: Planned[] = [];
-  for (const e of map.entries) {
+  for (let ei = 0; ei < map.entries.length; ei++) {
+    const e = map.entries[ei]!;
     const list: Instance[] = [];
-    instances.set(e.key, list);
+    instances[ei] = list;
     const positions = run.index.get(e.segment);
     if (!positions) continue;
     const count = e.foreach ? positions.length : 1;

@@ -49,6 +49,8 @@ export interface CompiledMessageMap {
   readonly provenance: boolean;
   /** `within` relation per key (child key → parent key), for references between grouped resources. */
   readonly within: ReadonlyMap<string, string>;
+  /** Resource key → index in `entries` (where the engine keeps each entry's instances). */
+  readonly keyIndex: ReadonlyMap<string, number>;
   /** Segment name → fields some rule reads (unmapped-data report). */
   readonly reads: ReadonlyMap<string, ReadonlySet<number>>;
   readonly source: SourceRef;
@@ -88,7 +90,8 @@ export function compileMessageMap(env: CompileEnv, spec: MessageMapSpec): Compil
   }
   const within = new Map<string, string>();
   for (const e of entries) if (e.within) within.set(e.key, e.within);
-  return { id: spec.id, match: spec.match, entries: linked, within, constants, merge: spec.merge, provenance: spec.provenance ?? false, reads, source: spec.source };
+  const keyIndex = new Map(linked.map((e, i) => [e.key, i]));
+  return { id: spec.id, match: spec.match, entries: linked, within, keyIndex, constants, merge: spec.merge, provenance: spec.provenance ?? false, reads, source: spec.source };
 }
 
 function collect(env: CompileEnv, spec: MessageMapSpec, out: MessageResourceSpec[], constants: Record<string, string>, stack: string[]): void {

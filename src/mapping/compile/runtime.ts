@@ -26,7 +26,10 @@ export interface MapRun {
   readonly timeZone: string;
   readonly constants: Readonly<Record<string, string>>;
   readonly index: ReadonlyMap<string, readonly number[]>;
-  readonly instances: ReadonlyMap<string, readonly Instance[]>;
+  /** The instances of each entry, by the entry's index in the message map (keyIndex). */
+  readonly instances: ReadonlyArray<readonly Instance[]>;
+  /** Resource key → index of its entry (the message map's, built at load). */
+  readonly keyIndex: ReadonlyMap<string, number>;
   /** `within` relation per key (child key → parent key). */
   readonly within: ReadonlyMap<string, string>;
   explain?: ExplainEntry[];
@@ -85,7 +88,8 @@ export function refTo(run: MapRun, target: Instance): { reference: string } {
 
 /** Fully resolved references from the current instance to the instances of `key`. */
 export function refsFor(run: MapRun, key: string, from: Instance, pos = from.pos, node?: V2Node): readonly Instance[] {
-  const target = run.instances.get(key) ?? [];
+  const k = run.keyIndex.get(key);
+  const target = (k === undefined ? undefined : run.instances[k]) ?? [];
   if (target.length <= 1) return target;
   // Built from the same field repetition (this PV1-7 doctor's participant → this doctor).
   if (node !== undefined) {
