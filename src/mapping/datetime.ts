@@ -12,46 +12,28 @@
  */
 export type DateKind = 'date' | 'dateTime' | 'instant';
 
-const charCodeAt = String.prototype.charCodeAt;
-const fromCharCode = String.fromCharCode;
-
-/**
- * Convert, or undefined for an empty/invalid value.
- *
- * A message has about eleven of these, so the value is read and the result written without
- * per-character method lookups or a string per part: `${value}` is typed as a string for the
- * optimiser (its characters are read through `charCodeAt.call`, not a property load that sees
- * every string representation and went megamorphic), it is trimmed only when an end is not a
- * digit, and the usual results (a date, a date-time with `Z` or an explicit offset) are built
- * as one string from their character codes instead of from six slices and a dozen concatenations.
- */
+/** Convert, or undefined for an empty/invalid value. */
 export function v2DateTime(value: string, kind: DateKind, timeZone: string): string | undefined {
-  let t = `${value}`;
-  let len = t.length;
-  if (len === 0) return undefined;
-  // Digits are not blanks: with a digit at both ends there is nothing to trim.
-  if (!isDigit(cc(t, 0)) || !isDigit(cc(t, len - 1))) {
-    t = t.trim();
-    len = t.length;
-  }
+  const t = value.trim();
+  const len = t.length;
   let i = 0;
-  while (i < len && isDigit(cc(t, i))) i++;
+  while (i < len && isDigit(t.charCodeAt(i))) i++;
   const nd = i; // 4 (year), 6 (+month), 8 (+day), 10 (+hour), 12 (+minute), 14 (+second)
   if (nd < 4 || nd > 14 || (nd & 1) === 1) return undefined;
   let fracEnd = nd;
-  if (i < len && cc(t, i) === 46 /* . */) {
+  if (i < len && t.charCodeAt(i) === 46 /* . */) {
     if (nd !== 14) return undefined;
     i++;
-    while (i < len && isDigit(cc(t, i))) i++;
+    while (i < len && isDigit(t.charCodeAt(i))) i++;
     if (i === nd + 1 || i > nd + 5) return undefined;
     fracEnd = i;
   }
-  while (i < len && isSpace(cc(t, i))) i++;
+  while (i < len && isSpace(t.charCodeAt(i))) i++;
   let sign = -1;
   if (i < len) {
-    const s0 = cc(t, i);
-    if ((s0 !== 43 /* + */ && s0 !== 45 /* - */) || len - i !== 5) return undefined;
-    for (let k = i + 1; k < len; k++) if (!isDigit(cc(t, k))) return undefined;
+    const c = t.charCodeAt(i);
+    if ((c !== 43 /* + */ && c !== 45 /* - */) || len - i !== 5) return undefined;
+    for (let k = i + 1; k < len; k++) if (!isDigit(t.charCodeAt(k))) return undefined;
     sign = i;
   }
   const mo = nd >= 6 ? two(t, 4) : 0;
@@ -63,35 +45,17 @@ export function v2DateTime(value: string, kind: DateKind, timeZone: string): str
   const mi = nd >= 12 ? two(t, 10) : 0;
   const s = nd >= 14 ? two(t, 12) : 0;
   if (nd >= 10 && (h > 23 || mi > 59 || s > 59)) return undefined;
-  // YYYY-MM-DD / YYYY-MM / YYYY
-  if (kind === 'date' || nd < 10) {
-    if (kind === 'instant') return undefined;
-    if (nd >= 8) return fromCharCode(cc(t, 0), cc(t, 1), cc(t, 2), cc(t, 3), 45, cc(t, 4), cc(t, 5), 45, cc(t, 6), cc(t, 7));
-    return nd >= 6 ? fromCharCode(cc(t, 0), cc(t, 1), cc(t, 2), cc(t, 3), 45, cc(t, 4), cc(t, 5)) : t.slice(0, 4);
-  }
-  // YYYY-MM-DDThh:mm:ss, minutes and seconds 00 when absent
-  const m1 = nd >= 12 ? cc(t, 10) : 48;
-  const m2 = nd >= 12 ? cc(t, 11) : 48;
-  const s1 = nd >= 14 ? cc(t, 12) : 48;
-  const s2 = nd >= 14 ? cc(t, 13) : 48;
-  if (fracEnd === nd) {
-    if (sign >= 0) {
-      return fromCharCode(cc(t, 0), cc(t, 1), cc(t, 2), cc(t, 3), 45, cc(t, 4), cc(t, 5), 45, cc(t, 6), cc(t, 7), 84, cc(t, 8), cc(t, 9), 58, m1, m2, 58, s1, s2, cc(t, sign), cc(t, sign + 1), cc(t, sign + 2), 58, cc(t, sign + 3), cc(t, sign + 4));
-    }
-    const min = zoneOffsetMinutes(timeZone, y, mo, d, h, mi, s);
-    if (min === 0) return fromCharCode(cc(t, 0), cc(t, 1), cc(t, 2), cc(t, 3), 45, cc(t, 4), cc(t, 5), 45, cc(t, 6), cc(t, 7), 84, cc(t, 8), cc(t, 9), 58, m1, m2, 58, s1, s2, 90);
-    return fromCharCode(cc(t, 0), cc(t, 1), cc(t, 2), cc(t, 3), 45, cc(t, 4), cc(t, 5), 45, cc(t, 6), cc(t, 7), 84, cc(t, 8), cc(t, 9), 58, m1, m2, 58, s1, s2) + formatOffset(min);
-  }
-  // With a fraction (rare): the fraction's text as written, then the offset.
-  const offset = sign >= 0 ? fromCharCode(cc(t, sign), cc(t, sign + 1), cc(t, sign + 2), 58, cc(t, sign + 3), cc(t, sign + 4)) : formatOffset(zoneOffsetMinutes(timeZone, y, mo, d, h, mi, s));
-  return `${fromCharCode(cc(t, 0), cc(t, 1), cc(t, 2), cc(t, 3), 45, cc(t, 4), cc(t, 5), 45, cc(t, 6), cc(t, 7), 84, cc(t, 8), cc(t, 9), 58, m1, m2, 58, s1, s2)}${t.slice(nd, fracEnd)}${offset}`;
+  const date = nd >= 8 ? `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}` : nd >= 6 ? `${t.slice(0, 4)}-${t.slice(4, 6)}` : t.slice(0, 4);
+  if (kind === 'date') return date;
+  if (nd < 10) return kind === 'instant' ? undefined : date;
+  const time = `${t.slice(8, 10)}:${nd >= 12 ? t.slice(10, 12) : '00'}:${nd >= 14 ? t.slice(12, 14) : '00'}${fracEnd > nd ? t.slice(nd, fracEnd) : ''}`;
+  const offset = sign >= 0 ? `${t[sign]}${t.slice(sign + 1, sign + 3)}:${t.slice(sign + 3, sign + 5)}` : formatOffset(zoneOffsetMinutes(timeZone, y, mo, d, h, mi, s));
+  return `${date}T${time}${offset}`;
 }
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 /** Two ASCII digits at `i` as a number. */
-/** The character code at `i` (see v2DateTime on why not `t.charCodeAt(i)`). */
-const cc = (t: string, i: number): number => charCodeAt.call(t, i);
-const two = (t: string, i: number): number => (charCodeAt.call(t, i) - 48) * 10 + (charCodeAt.call(t, i + 1) - 48);
+const two = (t: string, i: number): number => (t.charCodeAt(i) - 48) * 10 + (t.charCodeAt(i + 1) - 48);
 
 /** What `\s` matches (WhiteSpace and LineTerminator, as String.prototype.trim removes). */
 function isSpace(c: number): boolean {
