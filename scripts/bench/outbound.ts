@@ -7,6 +7,7 @@
  */
 import { createServer } from 'node:http';
 import type { PaymentNotice } from 'fhir/r4.js';
+import { sql } from 'kysely';
 import { openDatabase } from '../../src/db/index.js';
 import { createFhirStore } from '../../src/fhir/index.js';
 import { createLogger } from '../../src/logging/index.js';
@@ -54,10 +55,24 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
   const database = await openDatabase({ url: opts.databaseUrl, poolSize: 8 });
   const store = createFhirStore({ db: database.db, logger: createLogger({ level: 'silent' }) });
   const keyOf = (id: string) => `payment-posted:PaymentNotice/${id}/_history/1`;
+  // What a failed run leaves behind, so a failure says where the missing deliveries wait: never
+  // queued, pending (retry backoff), in flight (a lease), or dead, and on how many ordering keys.
+  const outboxStateOf = async (missing: readonly string[]): Promise<string> => {
+    const { rows } = await sql<{ status: string; attempts: number; n: number; chains: number; due_in_s: number | null; error: string | null }>`
+      select status, attempts, count(*)::int as n, count(distinct ordering_key)::int as chains,
+             round(extract(epoch from min(next_attempt_at) - now()))::int as due_in_s, min(left(last_error, 80)) as error
+        from outbound_message where idempotency_key = any(${missing as string[]})
+       group by status, attempts order by status, attempts`.execute(database.db);
+    const queued = rows.reduce((t, r) => t + r.n, 0);
+    return JSON.stringify({ notQueued: missing.length - queued, rows });
+  };
   const waitAll = async (keys: readonly string[], ms: number) => {
     const end = Date.now() + ms;
     while (keys.some((k) => !arrivals.has(k))) {
-      if (Date.now() > end) throw new Error(`outbound bench: ${keys.filter((k) => !arrivals.has(k)).length} of ${keys.length} never arrived`);
+      if (Date.now() > end) {
+        const missing = keys.filter((k) => !arrivals.has(k));
+        throw new Error(`outbound bench: ${missing.length} of ${keys.length} never arrived; outbox: ${await outboxStateOf(missing)}`);
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
   };
