@@ -128,13 +128,8 @@ begin
   end if;
   v_next := v_current + 1;
   v_content := jsonb_set(p_content, '{meta,versionId}', to_jsonb(v_next::text));
-  update fhir_resource r set version_id = v_next, last_updated = p_last_updated, deleted = false, content = v_content
-    where r.resource_type = p_type and r.id = p_id;
-  insert into fhir_resource_history (resource_type, id, version_id, last_updated, deleted, operation, content)
-    values (p_type, p_id, v_next, p_last_updated, false, 'update', v_content);
-  insert into fhir_change_feed (resource_type, id, version_id, operation, changed_at, source)
-    values (p_type, p_id, v_next, 'update', p_last_updated, p_source);
-  perform fhir_search_replace(p_type, p_id, p_index);
+  -- The row is locked at v_current, so fhir_write_one's compare-and-set cannot miss.
+  perform fhir_write_one(p_type, p_id, v_current, v_next, p_last_updated, 'update', v_content, null, p_source, p_index);
   return query select 'updated'::text, v_next, null::jsonb;
 end
 $fn$`;
