@@ -78,29 +78,27 @@ function translate(seq: string, d: Delimiters, mode: EscapeMode, hexCharset: str
 
 /** Escapes a value for writing into a field (our own output: ACKs, built messages). */
 export function encodeEscapes(value: string, d: Delimiters): string {
-  // Most values (ids, codes, versions) hold nothing to escape: return them without rebuilding.
-  if (!needsEscape(value, d)) return value;
-  let out = '';
-  for (const c of value) {
-    if (c === d.escape) out += d.escape + 'E' + d.escape;
-    else if (c === d.field) out += d.escape + 'F' + d.escape;
-    else if (c === d.component) out += d.escape + 'S' + d.escape;
-    else if (c === d.repetition) out += d.escape + 'R' + d.escape;
-    else if (c === d.subcomponent) out += d.escape + 'T' + d.escape;
-    else if (d.truncation !== undefined && c === d.truncation) out += d.escape + 'P' + d.escape;
-    else if (c === '\n') out += d.escape + '.br' + d.escape;
-    else if (c === '\r') out += d.escape + 'X0D' + d.escape;
-    else out += c;
+  // Most values (ids, codes, versions) hold nothing to escape: they are returned as they are.
+  let out: string | undefined;
+  let from = 0;
+  for (let i = 0; i < value.length; i++) {
+    const code = escapeCodeOf(value[i]!, d);
+    if (code === undefined) continue;
+    out = `${out ?? ''}${value.slice(from, i)}${d.escape}${code}${d.escape}`;
+    from = i + 1;
   }
-  return out;
+  return out === undefined ? value : out + value.slice(from);
 }
 
-/** Whether encodeEscapes would change the value (the same characters it replaces). */
-function needsEscape(value: string, d: Delimiters): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i];
-    if (c === d.escape || c === d.field || c === d.component || c === d.repetition || c === d.subcomponent || c === '\n' || c === '\r') return true;
-    if (d.truncation !== undefined && c === d.truncation) return true;
-  }
-  return false;
+/** The escape sequence's code for a character that may not appear as itself in a field. */
+function escapeCodeOf(c: string, d: Delimiters): string | undefined {
+  if (c === d.escape) return 'E';
+  if (c === d.field) return 'F';
+  if (c === d.component) return 'S';
+  if (c === d.repetition) return 'R';
+  if (c === d.subcomponent) return 'T';
+  if (d.truncation !== undefined && c === d.truncation) return 'P';
+  if (c === '\n') return '.br';
+  if (c === '\r') return 'X0D';
+  return undefined;
 }
