@@ -69,8 +69,6 @@ export function subNode(node: V2Node | undefined, positions: readonly number[]):
   return cur as V2Node | undefined;
 }
 
-const charCodeAt = String.prototype.charCodeAt;
-
 /**
  * Empty, the HL7 null `""` and blank values count as absent; surrounding blanks are dropped.
  *
@@ -78,14 +76,25 @@ const charCodeAt = String.prototype.charCodeAt;
  * text, two-byte text, unescaped results), so `s.length` and `s.charCodeAt` as property loads
  * were megamorphic: a stub-cache probe each, about 7 % of the instructions of a mapped message
  * (callgrind). A template literal's result is known to the optimiser to be a string, so its
- * `length` is read directly, and `charCodeAt` called through `call` becomes a character load.
+ * `length` is read directly; the characters are read with codeAt.
  */
 function nonEmpty(s: string): string | undefined {
   if (s === '' || s === '""') return undefined;
   const str = `${s}`;
-  if (charCodeAt.call(str, 0) > 32 && charCodeAt.call(str, str.length - 1) > 32) return s;
+  if (codeAt(str, 0) > 32 && codeAt(str, str.length - 1) > 32) return s;
   const t = str.trim();
   return t === '' ? undefined : t;
+}
+
+/**
+ * `s.charCodeAt(i)` as a character load whatever the string's representation. Spelled out as
+ * `String.prototype.charCodeAt` at the call: the optimiser resolves that path to the builtin and
+ * inlines it. Kept in a module-level `const`, the function was not known when optimising, and
+ * each read was a generic call into the builtin (~75 instructions, ~210 per message of the
+ * corpus mix).
+ */
+function codeAt(s: string, i: number): number {
+  return String.prototype.charCodeAt.call(s, i);
 }
 
 /** Repetitions of a field of a segment (HL7 numbering; MSH-1/MSH-2 are single strings). */
