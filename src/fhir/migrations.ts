@@ -66,6 +66,15 @@ export const fhirMigrations: Migration[] = [
       await sql.raw(UPDATE_ONE_FUNCTION).execute(db);
     },
   },
+  {
+    // The transactions a consumer's cursor moved past while they were still open (change-feed.ts):
+    // [{"txid": "<xid8>", "seq": <last seq handled of that transaction>}]. Empty for a cursor
+    // written by the earlier reader, which never moved past an open transaction.
+    name: '0103_fhir_change_feed_cursor_open_txids',
+    async up(db) {
+      await sql`alter table fhir_change_feed_cursor add column open_txids jsonb not null default '[]'`.execute(db);
+    },
+  },
 ];
 
 /** Must stay in step with stripOriginMeta in resource-meta.ts (which it replaces for fhir_update_one). */

@@ -14,5 +14,5 @@ export interface FhirTables {
     seq: Generated<number>; txid: Generated<string>; resource_type: string; id: string; version_id: number;
     operation: string; changed_at: Generated<Date>; source: unknown;
   };
-  fhir_change_feed_cursor: { consumer: string; last_txid: string; last_seq: number; updated_at: Generated<Date> };
+  fhir_change_feed_cursor: { consumer: string; last_txid: string; last_seq: number; open_txids: Generated<unknown>; updated_at: Generated<Date> };
 }

@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { changeFeedLag, consumeChangeFeed, createFhirStore, registerChangeFeedGauge, type ChangeFeedEntry } from '../../src/fhir/index.js';
 import { createMetrics } from '../../src/metrics/index.js';
 import { createLogger } from '../../src/logging/index.js';
-import { postgresOnly, testDatabaseKinds } from '../helpers/db.js';
+import { createPostgresDatabase, postgresOnly, testDatabaseKinds } from '../helpers/db.js';
 import { openStore, patient, type StoreFixture } from './store-helpers.js';
 
-/**
- * The feed only hands out rows below the cluster-wide snapshot xmin, so an open transaction anywhere
- * on the server (other tests' databases too) holds it back for a while: poll until `done` or 30 s.
- */
+/** Polls until `done` or 30 s (the drains below stop when the consumer has no lag left). */
 async function until(done: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (!(await done()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -76,8 +74,8 @@ describe.each(postgresOnly())('change feed with concurrent writers on %s', (kind
   });
   afterAll(() => f.database.close());
 
-  /** A store call held open in its own transaction until `release` is called. */
-  function heldWrite(mrn: string) {
+  /** Store creates held open in their own transaction until `release` is called. */
+  function heldWrite(...mrns: string[]) {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let ready!: () => void;
@@ -90,7 +88,7 @@ describe.each(postgresOnly())('change feed with concurrent writers on %s', (kind
       await sql`select pg_current_xact_id()`.execute(trx); // takes the transaction id now
       ready();
       await mayWrite;
-      await s.create(patient(mrn));
+      for (const mrn of mrns) await s.create(patient(mrn));
       wrote();
       await gate;
     });
@@ -122,6 +120,55 @@ describe.each(postgresOnly())('change feed with concurrent writers on %s', (kind
     await until(async () => (await consume()) > 0);
     expect(seen).toHaveLength(2);
     expect(new Set(seen.map((e) => e.id)).size).toBe(2);
+  });
+
+  it('an open transaction elsewhere on the server does not hold back rows committed after it', async () => {
+    // Transaction ids are cluster-wide: a writer in another database (a CREATE DATABASE copying a
+    // template, a long import) has an id below every row written here after it began.
+    const other = await createPostgresDatabase();
+    const elsewhere = new pg.Client({ connectionString: other.url });
+    await elsewhere.connect();
+    try {
+      await drain(f, 'elsewhere');
+      await elsewhere.query('begin');
+      await elsewhere.query('select pg_current_xact_id()');
+      const { resource } = await f.store.create(patient('elsewhere-1'));
+      const seen: ChangeFeedEntry[] = [];
+      expect(await consumeChangeFeed(f.database.db, 'elsewhere', 10, async (e) => void seen.push(...e))).toBe(1);
+      expect(seen.map((e) => e.id)).toEqual([resource.id]);
+    } finally {
+      await elsewhere.query('rollback');
+      await elsewhere.end();
+      await other.drop();
+    }
+  });
+
+  it('a transaction that commits after younger ones were handed out comes later, once, also in smaller batches', async () => {
+    await drain(f, 'older');
+    const older = heldWrite('old-1', 'old-2', 'old-3'); // the oldest transaction id, committed last
+    await older.hasXid;
+    try {
+      const { resource: young } = await f.store.create(patient('young-1'));
+      const seen: ChangeFeedEntry[] = [];
+      const consume = () => consumeChangeFeed(f.database.db, 'older', 2, async (e) => void seen.push(...e));
+      expect(await consume()).toBe(1);
+      expect(seen.map((e) => e.id)).toEqual([young.id]);
+      older.writeNow();
+      await older.written;
+      expect(await consume()).toBe(0); // written, not committed
+      older.release();
+      await older.done;
+      expect(await changeFeedLag(f.database.db, 'older')).toBe(3);
+      expect(await consume()).toBe(2); // the batch ends inside the older transaction's rows
+      expect(await consume()).toBe(1);
+      expect(await consume()).toBe(0);
+      expect(await changeFeedLag(f.database.db, 'older')).toBe(0);
+      expect(new Set(seen.map((e) => e.id)).size).toBe(4);
+    } finally {
+      older.writeNow();
+      older.release();
+      await older.done;
+    }
   });
 
   it('two consumers with the same name in parallel never get the same entry twice', async () => {
