@@ -12,7 +12,7 @@ import { openDatabase } from '../../src/db/index.js';
 import { createFhirStore } from '../../src/fhir/index.js';
 import { createLogger } from '../../src/logging/index.js';
 import { loadConfig, startServer } from '../../src/server/index.js';
-import { spawnReady, stopChild } from './support/processes.js';
+import { problemsOf, spawnReady, stopChild } from './support/processes.js';
 import { percentile, type BenchOptions, type BenchResult } from './types.js';
 
 
@@ -71,7 +71,7 @@ export async function run(opts: BenchOptions): Promise<BenchResult[]> {
     while (keys.some((k) => !arrivals.has(k))) {
       if (Date.now() > end) {
         const missing = keys.filter((k) => !arrivals.has(k));
-        throw new Error(`outbound bench: ${missing.length} of ${keys.length} never arrived; outbox: ${await outboxStateOf(missing)}`);
+        throw new Error(`outbound bench: ${missing.length} of ${keys.length} never arrived; outbox: ${await outboxStateOf(missing)}\nserver A said:\n${problemsOf(a)}\nserver B said:\n${problemsOf(b)}`);
       }
       await new Promise((r) => setTimeout(r, 20));
     }

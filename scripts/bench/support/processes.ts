@@ -31,17 +31,48 @@ export interface ChildOptions {
   readonly nodeArgs?: readonly string[];
 }
 
+/** The child's last warnings and errors (pino lines at level ≥ 40) and the tail of its stderr. */
+const problems = new WeakMap<ChildProcess, { warnings: string[]; stderr: string }>();
+
 /**
- * Starts the child and resolves once its stdout matches `ready`; afterwards stdout is drained so the
- * child never blocks on it. Fails after 2 minutes without the ready line, so a benchmark never
- * holds the machine (or /tmp/bench.lock) waiting for a server that will not come up.
+ * What a child said that a failed benchmark should show: its last warning/error log lines and the
+ * end of its stderr. Servers log at info or warn and their stdout is otherwise dropped.
+ */
+export function problemsOf(child: ChildProcess): string {
+  const p = problems.get(child);
+  if (!p || (p.warnings.length === 0 && !p.stderr)) return '(nothing logged at warn or above)';
+  return [...p.warnings, p.stderr.trim()].filter(Boolean).join('\n');
+}
+
+/** Keeps the last 20 pino lines at warn, error or fatal from a stream of log chunks. */
+function keepWarnings(into: string[]): (b: Buffer) => void {
+  let partial = '';
+  return (b) => {
+    const text = partial + b.toString('utf8');
+    const end = text.lastIndexOf('\n');
+    partial = text.slice(end + 1).slice(-8000);
+    if (!/"level":[456]0/.test(text)) return;
+    for (const line of text.slice(0, end).split('\n')) {
+      if (/"level":[456]0/.test(line)) into.push(line.slice(0, 600));
+    }
+    into.splice(0, Math.max(0, into.length - 20));
+  };
+}
+
+/**
+ * Starts the child and resolves once its stdout matches `ready`; afterwards stdout is read only for
+ * warnings (problemsOf) so the child never blocks on it. Fails after 2 minutes without the ready
+ * line, so a benchmark never holds the machine (or /tmp/bench.lock) waiting for a server that will
+ * not come up.
  */
 export async function spawnReady(o: ChildOptions): Promise<ChildProcess> {
   const child = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', ...o.args], {
     cwd: root, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
-  child.stderr!.on('data', (b: Buffer) => (err = (err + b.toString('utf8')).slice(-4000)));
+  const seen = { warnings: [] as string[], stderr: '' };
+  problems.set(child, seen);
+  child.stderr!.on('data', (b: Buffer) => (seen.stderr = err = (err + b.toString('utf8')).slice(-4000)));
   try {
     await new Promise<void>((resolve, reject) => {
       let out = '';
@@ -49,7 +80,7 @@ export async function spawnReady(o: ChildOptions): Promise<ChildProcess> {
         out = (out + b.toString('utf8')).slice(-8000);
         if (!o.ready.test(out)) return;
         child.stdout!.off('data', onData);
-        child.stdout!.resume();
+        child.stdout!.on('data', keepWarnings(seen.warnings));
         resolve();
       };
       child.stdout!.on('data', onData);
