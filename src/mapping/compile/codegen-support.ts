@@ -12,7 +12,7 @@ import { nodeHasValue, readAt, subNode } from '../v2-path.js';
 import type { Builder } from './datatype.js';
 import type { CompileEnv, PathContext } from './env.js';
 import { segmentOf } from './read.js';
-import { refsFor, refTo, type MapRun, type Scope } from './runtime.js';
+import { refsFor, refTo, segmentSlot, type MapRun, type Scope } from './runtime.js';
 
 /** A string as a JavaScript literal (U+2028/2029 are legal in literals since ES2019; escaped anyway for older tooling). */
 export function lit(s: string): string {
@@ -23,6 +23,12 @@ export function lit(s: string): string {
 export function int(n: number): string {
   if (!Number.isSafeInteger(n)) throw new Error(`codegen: ${String(n)} is not an integer`);
   return String(n);
+}
+
+/** A checked path's segment name (three letters or digits), for a comment beside its slot number. */
+function segmentName(s: string): string {
+  if (!/^[A-Z][A-Z0-9]{2}$/.test(s)) throw new Error(`codegen: ${JSON.stringify(s)} is not a segment name`);
+  return s;
 }
 
 /**
@@ -105,7 +111,7 @@ export class Gen {
       this.fields = true;
       return `F?.[${int(field)}]`;
     }
-    return `segmentOf(run, scope, ${lit(segment)})?.fields[${int(field)}]`;
+    return `segmentOf(run, scope, ${int(segmentSlot(segment))} /* ${segmentName(segment)} */)?.fields[${int(field)}]`;
   }
 
   /** Distinct string reads (emitRead's expressions), each written into the source as a token until compile(). */

@@ -118,12 +118,12 @@ function plan(map: CompiledMessageMap, run: MapRun, instances: Instance[][], ski
     const e = map.entries[ei]!;
     const list: Instance[] = [];
     instances[ei] = list;
-    const positions = run.index.get(e.segment);
+    const positions = run.index[e.segmentSlot];
     if (!positions) continue;
     const count = e.foreach ? positions.length : 1;
     for (let k = 0; k < count; k++) {
       const pos = positions[k]!;
-      const parentPos = e.withinSegment ? nearestBefore(run.index.get(e.withinSegment), pos) : -1;
+      const parentPos = e.withinSlot !== undefined ? nearestBefore(run.index[e.withinSlot], pos) : -1;
       const seg = run.message.segments[pos];
       // What `when` and the field reader see as the instance (only built for them; same shape as an Instance).
       const probe: Instance | undefined = e.when || e.field ? { key: e.key, pos, parentPos, fullUrl: '', resourceType: e.resourceType, node: undefined } : undefined;
@@ -146,7 +146,7 @@ function plan(map: CompiledMessageMap, run: MapRun, instances: Instance[][], ski
         const node = nodes[j]!;
         const inst: Instance = { key: e.key, pos, parentPos, fullUrl: urnFor(urnBase, out.length), resourceType: e.resourceType, node };
         list.push(inst);
-        out.push({ entry: e, inst, scope: { seg: segmentFor(run, e.segment, pos), pos, node, inst } });
+        out.push({ entry: e, inst, scope: { seg: segmentFor(run, e.segmentSlot, pos), pos, node, inst } });
       }
     }
   }

@@ -8,7 +8,7 @@ import { generateBuilder, generateGetter } from './codegen.js';
 import { compileDatatypeBuilder, type Builder } from './datatype.js';
 import { fail, specOf, type CompileEnv, type PathContext } from './env.js';
 import { compileNodesReader, type NodesReader } from './read.js';
-import type { MapRun, Scope } from './runtime.js';
+import { segmentSlot, type MapRun, type Scope } from './runtime.js';
 import type { Getter, TargetType } from './values.js';
 
 export interface CompiledIdentity {
@@ -28,11 +28,13 @@ export interface CompiledEntry {
   readonly mapId: string;
   readonly resourceType: string;
   readonly segment: string;
+  /** segmentSlot(segment): where the engine finds this segment's positions in a message. */
+  readonly segmentSlot: number;
   readonly foreach: boolean;
   readonly field?: NodesReader;
   readonly within?: string;
-  /** Segment of the `within` entry (resolved at load, not per message). */
-  readonly withinSegment?: string;
+  /** Slot of the `within` entry's segment (resolved at load, not per message). */
+  readonly withinSlot?: number;
   readonly when?: Predicate;
   readonly required: boolean;
   readonly build: Builder;
@@ -63,7 +65,7 @@ export function compileMessageMap(env: CompileEnv, spec: MessageMapSpec): Compil
   const constants: Record<string, string> = {};
   collect(env, spec, resources, constants, []);
   env.keys = new Set(resources.map((r) => r.key));
-  const entries: CompiledEntry[] = [];
+  const entries: EntryParts[] = [];
   const seen = new Set<string>();
   for (const r of resources) {
     if (seen.has(r.key)) fail(env, r.source, `resource key '${r.key}' is used twice in message map '${spec.id}'`);
@@ -71,13 +73,13 @@ export function compileMessageMap(env: CompileEnv, spec: MessageMapSpec): Compil
     const e = compileEntry(env, r);
     if (e) entries.push(e);
   }
-  const segOfKey = new Map(entries.map((e) => [e.key, e.segment]));
+  const slotOfKey = new Map(entries.map((e) => [e.key, segmentSlot(e.segment)]));
   for (const e of entries) if (e.within && !seen.has(e.within)) fail(env, e.source, `within: '${e.within}' is not a resource key of '${spec.id}'`);
   // Every entry gets the same shape (all fields, same order): the engine reads them per segment
   // of every message, and entries of two kinds with and without `within` made those reads polymorphic.
   const linked = entries.map((e): CompiledEntry => ({
-    key: e.key, mapId: e.mapId, resourceType: e.resourceType, segment: e.segment, foreach: e.foreach, field: e.field,
-    within: e.within, withinSegment: e.within ? segOfKey.get(e.within) : undefined, when: e.when, required: e.required,
+    key: e.key, mapId: e.mapId, resourceType: e.resourceType, segment: e.segment, segmentSlot: segmentSlot(e.segment), foreach: e.foreach, field: e.field,
+    within: e.within, withinSlot: e.within ? slotOfKey.get(e.within) : undefined, when: e.when, required: e.required,
     build: e.build, identity: e.identity, source: e.source,
   }));
   if (spec.merge) for (const k of [spec.merge.from, spec.merge.into]) if (!seen.has(k)) fail(env, spec.source, `merge: '${k}' is not a resource key of '${spec.id}'`);
@@ -108,7 +110,10 @@ function collect(env: CompileEnv, spec: MessageMapSpec, out: MessageResourceSpec
   out.push(...spec.resources);
 }
 
-function compileEntry(env: CompileEnv, r: MessageResourceSpec): CompiledEntry | undefined {
+/** An entry as compiled alone; compileMessageMap links it (slots, `within`). */
+type EntryParts = Omit<CompiledEntry, 'segmentSlot' | 'withinSlot'>;
+
+function compileEntry(env: CompileEnv, r: MessageResourceSpec): EntryParts | undefined {
   const target = specOf(env, r.map, ['segment', 'datatype']);
   if (!target) {
     fail(env, r.source, `map '${r.map}' does not exist (expected a segment or datatype map)`);

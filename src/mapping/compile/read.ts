@@ -6,7 +6,7 @@ import type { SourceRef } from '../types.js';
 import { componentCount, componentType, fieldType, fieldTypesAcrossVersions, segmentKnown } from '../v2-definitions.js';
 import { nodeHasValue, parseSegmentPath, readAt, readPositions, parseValuePath, subNode, type V2Node, type V2Path } from '../v2-path.js';
 import { fail, type CompileEnv, type PathContext } from './env.js';
-import { segmentFor, type MapRun, type Scope } from './runtime.js';
+import { segmentFor, segmentSlot, type MapRun, type Scope } from './runtime.js';
 import type { Hl7Segment } from '../hl7-shape.js';
 
 export type StringReader = (run: MapRun, scope: Scope) => string | undefined;
@@ -67,14 +67,17 @@ function componentTypes(version: string, type: string, component: number): strin
 }
 
 /**
- * The segment a path names (its `segment`, else the current one). Readers pass the path's parts
- * as closure constants, never the V2Path: paths have several shapes, and reading their properties
- * per value was a megamorphic load that missed V8's stub cache.
+ * The segment a path names (by its segment's slot, see segmentSlot; else the current one).
+ * Readers pass the path's parts as closure constants, never the V2Path: paths have several
+ * shapes, and reading their properties per value was a megamorphic load that missed V8's stub
+ * cache. When the path names the current segment's kind, segmentFor returns the current segment
+ * (a scope's `pos` is its segment's position).
  */
-export function segmentOf(run: MapRun, scope: Scope, segment: string | undefined): Hl7Segment | undefined {
-  if (!segment) return scope.seg;
-  return scope.seg?.name === segment && scope.seg ? scope.seg : segmentFor(run, segment, scope.pos);
+export function segmentOf(run: MapRun, scope: Scope, slot: number | undefined): Hl7Segment | undefined {
+  return slot === undefined ? scope.seg : segmentFor(run, slot, scope.pos);
 }
+
+const slotOf = (segment: string | undefined): number | undefined => (segment === undefined ? undefined : segmentSlot(segment));
 
 export function compileStringReader(env: CompileEnv, text: string, pc: PathContext, at: SourceRef): StringReader {
   const c = checkPath(env, text, pc, at);
@@ -96,9 +99,9 @@ export function compileStringReader(env: CompileEnv, text: string, pc: PathConte
       return undefined;
     };
   }
-  const segment = path.segment;
+  const slot = slotOf(path.segment);
   return (run, scope) => {
-    const reps = segmentOf(run, scope, segment)?.fields[field];
+    const reps = segmentOf(run, scope, slot)?.fields[field];
     if (!reps) return undefined;
     if (rep !== undefined) return readAt(reps[rep - 1], ci, si);
     for (let i = 0; i < reps.length; i++) {
@@ -115,9 +118,10 @@ export function compileStringsReader(env: CompileEnv, text: string, pc: PathCont
   const { path } = c;
   const [ci, si] = readPositions(path.rest);
   if (path.field === undefined) return (_run, scope) => { const v = readAt(scope.node, ci, si); return v === undefined ? [] : [v]; };
-  const { field, segment, rep } = path;
+  const { field, rep } = path;
+  const slot = slotOf(path.segment);
   return (run, scope) => {
-    const reps = segmentOf(run, scope, segment)?.fields[field];
+    const reps = segmentOf(run, scope, slot)?.fields[field];
     if (!reps) return [];
     const out: string[] = [];
     const list = rep !== undefined ? [reps[rep - 1]] : reps;
@@ -138,12 +142,13 @@ export function compileNodesReader(env: CompileEnv, text: string, pc: PathContex
   if (field === undefined) {
     return { v2Types: c.v2Types, path, read: (_run, scope) => { const n = subNode(scope.node, rest); return nodeHasValue(n) ? [n!] : []; } };
   }
+  const slot = slotOf(segment);
   return {
     v2Types: c.v2Types,
     path,
     field: `${segment}-${field}`,
     read: (run, scope) => {
-      const reps = segmentOf(run, scope, segment)?.fields[field];
+      const reps = segmentOf(run, scope, slot)?.fields[field];
       if (!reps) return [];
       const out: V2Node[] = [];
       const list = rep !== undefined ? [reps[rep - 1]] : reps;

@@ -25,7 +25,8 @@ export interface MapRun {
   readonly sender: string;
   readonly timeZone: string;
   readonly constants: Readonly<Record<string, string>>;
-  readonly index: ReadonlyMap<string, readonly number[]>;
+  /** Positions of the message's segments by segment slot (segmentSlot); undefined: none in the message. */
+  readonly index: SegmentIndex;
   /** The instances of each entry, by the entry's index in the message map (keyIndex). */
   readonly instances: ReadonlyArray<readonly Instance[]>;
   /** Resource key → index of its entry (the message map's, built at load). */
@@ -52,24 +53,43 @@ export interface Scope {
   readonly inst: Instance;
 }
 
-export function buildSegmentIndex(message: MappableMessage): Map<string, number[]> {
-  const index = new Map<string, number[]>();
+export type SegmentIndex = ReadonlyArray<readonly number[] | undefined>;
+
+/**
+ * A number for each segment name the compiled maps look up, given out at load (one numbering for
+ * every map, so generated sources stay shared). A message's segment positions are kept in an
+ * array by that number: a lookup by a name known at load is an array read. With a Map by name
+ * built per message, each lookup compared strings (names parsed from a message are not
+ * internalized, so every hit compared characters), and the Map grew per message.
+ */
+const SEGMENT_SLOTS = new Map<string, number>();
+
+export function segmentSlot(name: string): number {
+  let slot = SEGMENT_SLOTS.get(name);
+  if (slot === undefined) SEGMENT_SLOTS.set(name, (slot = SEGMENT_SLOTS.size));
+  return slot;
+}
+
+/** The message's segment positions by slot; segments no map looks up are left out. */
+export function buildSegmentIndex(message: MappableMessage): SegmentIndex {
+  const index = new Array<number[] | undefined>(SEGMENT_SLOTS.size);
   const segments = message.segments;
   for (let i = 0; i < segments.length; i++) {
-    const name = segments[i]!.name;
-    const list = index.get(name);
+    const slot = SEGMENT_SLOTS.get(segments[i]!.name);
+    if (slot === undefined) continue;
+    const list = index[slot];
     if (list) list.push(i);
-    else index.set(name, [i]);
+    else index[slot] = [i];
   }
   return index;
 }
 
 /**
- * The occurrence of `name` an absolute path means from position `pos`: the current segment, else
- * the nearest one before it (the OBR of an OBX), else the first in the message.
+ * The occurrence of the segment in `slot` an absolute path means from position `pos`: the current
+ * segment, else the nearest one before it (the OBR of an OBX), else the first in the message.
  */
-export function segmentFor(run: MapRun, name: string, pos: number): Hl7Segment | undefined {
-  const list = run.index.get(name);
+export function segmentFor(run: MapRun, slot: number, pos: number): Hl7Segment | undefined {
+  const list = run.index[slot];
   if (!list) return undefined;
   let best = list[0]!;
   for (const p of list) {

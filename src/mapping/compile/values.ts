@@ -12,7 +12,7 @@ import { typeFits } from '../fhir-definitions.js';
 import { compileCondition, type Predicate } from './conditions.js';
 import { fail, specOf, type CompileEnv, type PathContext } from './env.js';
 import { compileNodesReader, compileStringReader, compileStringsReader, type NodesReader } from './read.js';
-import { refsFor, refTo, type MapRun, type Scope } from './runtime.js';
+import { refsFor, refTo, segmentSlot, type MapRun, type Scope } from './runtime.js';
 import { compileDatatypeBuilder, type Builder } from './datatype.js';
 import { generateBuilder } from './codegen.js';
 
@@ -167,10 +167,10 @@ function compileEach(env: CompileEnv, id: string, target: TargetType, at: Source
   if (sm.resource !== target.type) fail(env, at, `each: '${id}' produces ${sm.resource}, but the target is ${target.type}`);
   env.reads.add(`${sm.segment}-0`);
   const build = generateBuilder(env, sm.rules, sm.resource, { kind: 'segment', segment: sm.segment }, sm.id);
-  const name = sm.segment;
+  const slot = segmentSlot(sm.segment);
   return (run, scope) => {
     const out: unknown[] = [];
-    for (const pos of run.index.get(name) ?? []) {
+    for (const pos of run.index[slot] ?? []) {
       const v = build(run, { seg: run.message.segments[pos], pos, node: undefined, inst: scope.inst });
       if (v !== undefined) out.push(v);
     }
