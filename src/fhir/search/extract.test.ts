@@ -1,6 +1,6 @@
 import type { Observation, Patient } from 'fhir/r4.js';
 import { describe, expect, it } from 'vitest';
-import { indexRowsOf } from './index-writer.js';
+import { indexDocument, indexRowsOf } from './index-writer.js';
 import { compileExpression } from './expression.js';
 import { allResourceTypes, parameterOf, parametersOf } from './parameters.js';
 
@@ -64,5 +64,15 @@ describe('indexRowsOf', () => {
     expect(rows.reference.find((r) => r.param === 'subject')).toMatchObject({ target_type: 'Group', target_id: 'g1' });
     // `patient` is subject.where(resolve() is Patient): a Group subject is not a patient.
     expect(rows.reference.find((r) => r.param === 'patient')).toBeUndefined();
+  });
+
+  it('indexDocument is the JSON of the non-empty tables of indexRowsOf, each row once', () => {
+    // Repeated identifiers and names make duplicate rows; the document must hold each row once.
+    const twice: Patient = { ...patient, identifier: [...patient.identifier!, ...patient.identifier!], name: [...patient.name!, ...patient.name!] };
+    const rows = indexRowsOf(twice);
+    const tables = Object.fromEntries(Object.entries(rows).filter(([, list]) => list.length > 0));
+    expect(indexDocument(twice)).toBe(JSON.stringify(tables));
+    expect(JSON.parse(indexDocument(twice)).token.filter((r: { param: string }) => r.param === 'identifier')).toHaveLength(1);
+    expect(indexDocument({ resourceType: 'Basic', code: {} } as never)).toBe('{}');
   });
 });

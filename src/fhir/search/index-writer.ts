@@ -16,12 +16,18 @@ const TABLES: readonly TableName[] = ['token', 'string', 'date', 'reference', 'q
 
 /** The index rows a resource produces (deduplicated per table). */
 export function indexRowsOf(resource: Resource): IndexRows {
+  const rows = extractedRows(resource);
+  for (const table of TABLES) rows[table] = dedupe(rows[table] as object[]) as never;
+  return rows;
+}
+
+/** Every parameter's rows, duplicates included. */
+function extractedRows(resource: Resource): IndexRows {
   const rows = emptyRows();
   for (const def of parametersOf(resource.resourceType).values()) {
     if (COLUMN_PARAMS.has(def.code) || def.type === 'composite' || def.type === 'special') continue;
     extractInto(rows, def, resource);
   }
-  for (const table of TABLES) rows[table] = dedupe(rows[table] as object[]) as never;
   return rows;
 }
 
@@ -44,10 +50,19 @@ export async function indexResource(trx: AnyDb, resource: Resource): Promise<voi
 
 /** The index rows of `resource` as the jsonb text `fhir_search_replace` takes ({ token: [...], ... }). */
 export function indexDocument(resource: Resource): string {
-  const rows = indexRowsOf(resource);
-  const document: Partial<Record<TableName, unknown>> = {};
-  for (const table of TABLES) if (rows[table].length > 0) document[table] = rows[table];
-  return JSON.stringify(document);
+  // The same text as JSON.stringify of indexRowsOf's non-empty tables, with each row stringified
+  // once: its JSON is both the dedupe key and its part of the document. (A row's JSON and the JSON
+  // of its values agree on equality: every row of a table is built with the same keys in the same
+  // order, and its values are strings or null, never undefined.) Every write sends this document.
+  const rows = extractedRows(resource);
+  let document = '';
+  for (const table of TABLES) {
+    const list = rows[table] as object[];
+    if (list.length === 0) continue;
+    const texts = list.length === 1 ? [JSON.stringify(list[0])] : [...new Set(list.map((row) => JSON.stringify(row)))];
+    document += `${document ? ',' : '{'}"${table}":[${texts.join(',')}]`;
+  }
+  return document ? `${document}}` : '{}';
 }
 
 /** Removes every index row of (type, id) (delete, purge). */
