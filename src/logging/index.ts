@@ -36,3 +36,17 @@ export function createLogger(settings: LoggerSettings = {}, destination?: Destin
   };
   return destination ? pino(options, destination) : pino(options);
 }
+
+/**
+ * A logger writing to `logger`'s destination with its level and base fields but without the
+ * redaction pass. Only for lines whose every field the caller builds from values that cannot hold
+ * patient data — the one line per HTTP request (method, route pattern, status, duration, resource
+ * ids). Redaction puts each value of a line through every wildcard path of the list above: ~9 µs
+ * a line in-process (10.9 against 1.5 µs), most of what a request line cost, to find nothing there.
+ */
+export function unredactedSibling(logger: Logger): Logger {
+  const destination = (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym];
+  // bindings() leaves out pid (pino's own rule); createLogger's base has it.
+  return pino({ level: logger.level, base: { ...logger.bindings(), pid: process.pid }, messageKey: 'msg' }, destination);
+}
+

@@ -31,8 +31,9 @@ describe.each(testDatabaseKinds())('server on %s', (kind) => {
   it('logs method, route, status and duration for each request', async () => {
     await fetch(`${s.httpUrl}/healthz`);
     const line = s.logs.find((l) => l.msg === 'request' && l.route === '/healthz');
-    expect(line).toMatchObject({ method: 'GET', status: 200 });
+    expect(line).toMatchObject({ method: 'GET', status: 200, svc: 'carebridge' });
     expect(typeof line?.durationMs).toBe('number');
+    expect(typeof line?.reqId).toBe('string');
   });
 });
 
