@@ -101,10 +101,10 @@ function emitRule(g: Gen, rule: RuleSpec, baseType: string, first: boolean): str
     const copy = fresh ? v : `(${v}.length === 1 ? [${v}[0]] : ${v}.slice())`;
     if (parents.length === 0 && first) {
       write = `obj[${name}] = ${copy}; ${explain}`;
-    } else if (parents.length === 0) {
-      write = `const a = obj[${name}]; if (a === undefined) obj[${name}] = ${copy}; else for (let i = 0; i < ${v}.length; i++) a.push(${v}[i]); ${explain}`;
     } else {
-      write = `${walk(parents)} const a = (c[${name}] ??= []); for (let i = 0; i < ${v}.length; i++) a.push(${v}[i]); ${explain}`;
+      // The first values become the array (an empty array grows in the runtime on its first push).
+      const [walkTo, c] = parents.length === 0 ? ['', 'obj'] : [`${walk(parents)} `, 'c'];
+      write = `${walkTo}const a = ${c}[${name}]; if (a === undefined) ${c}[${name}] = ${copy}; else for (let i = 0; i < ${v}.length; i++) a.push(${v}[i]); ${explain}`;
     }
   } else if (parents.length === 0 && last.index < 0 && first) {
     write = `obj[${name}] = ${v}; ${explain}`;
@@ -129,7 +129,9 @@ function walk(parents: ReadonlyArray<{ name: string; array: boolean; index: numb
       continue;
     }
     const i = int(p.index < 0 ? 0 : p.index);
-    out.push(`{ const a = (c[${lit(p.name)}] ??= []); if (${i} > a.length) run.holes = true; c = (a[${i}] ??= {}); }`);
+    // Element 0 is created with its array (`coding[0].code`): an empty array grows in the runtime on its first store.
+    const empty = i === '0' ? '[{}]' : '[]';
+    out.push(`{ const a = (c[${lit(p.name)}] ??= ${empty}); if (${i} > a.length) run.holes = true; c = (a[${i}] ??= {}); }`);
   }
   return out.join(' ');
 }

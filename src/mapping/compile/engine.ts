@@ -116,8 +116,6 @@ function plan(map: CompiledMessageMap, run: MapRun, instances: Instance[][], ski
   const out: Planned[] = [];
   for (let ei = 0; ei < map.entries.length; ei++) {
     const e = map.entries[ei]!;
-    const list: Instance[] = [];
-    instances[ei] = list;
     const positions = run.index[e.segmentSlot];
     if (!positions) continue;
     const count = e.foreach ? positions.length : 1;
@@ -134,7 +132,7 @@ function plan(map: CompiledMessageMap, run: MapRun, instances: Instance[][], ski
       }
       if (!e.field) {
         const inst: Instance = { key: e.key, pos, parentPos, fullUrl: urnFor(urnBase, out.length), resourceType: e.resourceType, node: undefined };
-        list.push(inst);
+        addInstance(instances, ei, inst);
         out.push({ entry: e, inst, scope: { seg, pos, node: undefined, inst } });
         continue;
       }
@@ -145,12 +143,22 @@ function plan(map: CompiledMessageMap, run: MapRun, instances: Instance[][], ski
       for (let j = 0; j < n; j++) {
         const node = nodes[j]!;
         const inst: Instance = { key: e.key, pos, parentPos, fullUrl: urnFor(urnBase, out.length), resourceType: e.resourceType, node };
-        list.push(inst);
+        addInstance(instances, ei, inst);
         out.push({ entry: e, inst, scope: { seg: segmentFor(run, e.segmentSlot, pos), pos, node, inst } });
       }
     }
   }
   return out;
+}
+
+/**
+ * An entry's instances start as an array literal of one: an empty array grows (a runtime call and
+ * a 17-slot store) on its first push. An entry without instances keeps none (refsFor reads that as empty).
+ */
+function addInstance(instances: Instance[][], entry: number, inst: Instance): void {
+  const list = instances[entry];
+  if (list) list.push(inst);
+  else instances[entry] = [inst];
 }
 
 function nearestBefore(list: readonly number[] | undefined, pos: number): number {
@@ -286,20 +294,21 @@ function stableId(sender: string, controlId: string, key: string, pos: number): 
 function provenanceEntry(entries: BundleEntry[], urnBase: string, sender: string, controlId: string, dateTime: string, tz: string, meta: object): BundleEntry {
   // The message's own hash: a re-sent message rewrites the same Provenance.
   const id = `cb-${urnBase.slice(0, 32)}`;
-  return {
-    fullUrl: `${urnPrefix(urnBase)}${PROVENANCE_URN_SUFFIX}`,
-    resource: {
-      resourceType: 'Provenance',
-      target: entries.map((e) => ({ reference: e.fullUrl! })),
-      // MSH-7, not the clock: the same message must map to the same bundle (replay-diff, tests).
-      recorded: v2DateTime(dateTime, 'instant', tz) ?? `${v2DateTime(dateTime, 'date', tz) ?? '1970-01-01'}T00:00:00Z`,
-      activity: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: 'UPDATE' }] },
-      agent: [{ who: { display: sender } }],
-      entity: [{ role: 'source', what: { identifier: { system: 'urn:carebridge:hl7v2:control-id', value: `${sender}|${controlId}` } } }],
-      meta,
-    } as FhirResource,
-    request: { method: 'PUT', url: `Provenance/${id}` },
+  // Built in parts: V8 creates an object literal nested more than three levels deep in the
+  // runtime (~2,000 instructions per message here), one up to three levels deep inline.
+  const activity = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: 'UPDATE' }] };
+  const what = { identifier: { system: 'urn:carebridge:hl7v2:control-id', value: `${sender}|${controlId}` } };
+  const resource = {
+    resourceType: 'Provenance',
+    target: entries.map((e) => ({ reference: e.fullUrl! })),
+    // MSH-7, not the clock: the same message must map to the same bundle (replay-diff, tests).
+    recorded: v2DateTime(dateTime, 'instant', tz) ?? `${v2DateTime(dateTime, 'date', tz) ?? '1970-01-01'}T00:00:00Z`,
+    activity,
+    agent: [{ who: { display: sender } }],
+    entity: [{ role: 'source', what }],
+    meta,
   };
+  return { fullUrl: `${urnPrefix(urnBase)}${PROVENANCE_URN_SUFFIX}`, resource: resource as FhirResource, request: { method: 'PUT', url: `Provenance/${id}` } };
 }
 
 interface UrlParts { readonly resourceType: string; readonly identity: string | undefined; readonly key: string; readonly pos: number }
