@@ -1,8 +1,8 @@
 /**
  * @module Create, update and delete of one resource. Inside a transaction (bundles, conditional
  * writes, `inTransaction`): writers of an existing resource serialise on its row lock; update-as-create
- * of a new id serialises on an advisory lock of that id. On their own (a plain REST write): one
- * read, then one compare-and-set statement that is atomic by itself, retried on the winner's version.
+ * of a new id inserts with `on conflict do nothing`, which waits for a concurrent creator of that
+ * id. On their own (a plain REST write): one read, then one compare-and-set statement that is atomic by itself, retried on the winner's version.
  * Either way two processes creating the same client id produce versions 1 and 2, not a crash.
  */
 import type { Resource } from 'fhir/r4.js';
@@ -10,7 +10,7 @@ import type { AnyDb } from '../db/index.js';
 import { CarebridgeError } from '../errors/index.js';
 import { assertValidId, newResourceId, parseVersion, sameContent, stampMeta } from './resource-meta.js';
 import type { WriteOptions } from './types.js';
-import { advisoryLock, lockCurrent, lockCurrentMany, readCurrentRow, tryUpdateExisting, tryWriteVersion, writeUpdates, writeVersion, type CurrentRow, type VersionWrite } from './write.js';
+import { lockCurrent, lockCurrentMany, readCurrentRow, tryUpdateExisting, tryWriteVersion, writeUpdates, writeVersion, type CurrentRow, type VersionWrite } from './write.js';
 
 export interface WriteResult<T extends Resource> {
   resource: T;
@@ -38,22 +38,34 @@ export function prepareNew<T extends Resource>(r: T, o: WriteOptions, id: string
 /** Update by id, or create with that id when it does not exist (update-as-create). Inside a transaction. */
 export async function upsertById<T extends Resource>(trx: AnyDb, r: T, o: WriteOptions = {}): Promise<WriteResult<T>> {
   const { type, id } = updateTarget(r);
-  let current = await lockCurrent(trx, type, id);
-  if (!current) {
-    await advisoryLock(trx, `fhir-id:${type}/${id}`);
-    current = await lockCurrent(trx, type, id);
-  }
+  return writeOver(trx, await lockCurrent(trx, type, id), r, o, type, id);
+}
+
+/**
+ * Writes `r` over `current`, the row this transaction holds locked (undefined: there was none).
+ * An absent id is inserted with `insert … on conflict do nothing`: a writer creating the same id
+ * at the same time makes it wait for that writer's commit and then insert nothing, and `r` becomes
+ * the next version over the winner's, whose row is locked then (versions 1 and 2, never a crash).
+ * This replaced an advisory lock on the id and a second locked read (two round trips per create).
+ */
+async function writeOver<T extends Resource>(trx: AnyDb, current: CurrentRow | undefined, r: T, o: WriteOptions, type: string, id: string): Promise<WriteResult<T>> {
   const step = planUpdate(current, r, o, type, id);
   if ('unchanged' in step) return step.unchanged;
-  await writeVersion(trx, step.write, step.expected);
-  return step.result;
+  if (current) {
+    await writeVersion(trx, step.write, step.expected);
+    return step.result;
+  }
+  if (await tryWriteVersion(trx, step.write, 0)) return step.result;
+  const winner = await lockCurrent(trx, type, id);
+  if (!winner) throw new CarebridgeError('CB_ERR_FHIR_CONFLICT', `${type}/${id} changed concurrently; retry the request`);
+  return writeOver(trx, winner, r, o, type, id);
 }
 
 /**
  * upsertById for many resources of distinct ids (a transaction bundle's PUTs by id), same outcomes
  * per resource: their rows locked with one statement, each planned (If-Match, no-op), every changed
- * live resource written with writeUpdates. Absent ids (update-as-create, which must serialise on
- * the id's advisory lock) and deleted ones go through upsertById after that. `atItem` labels a
+ * live resource written with writeUpdates. Absent ids (update-as-create) and deleted ones are
+ * written one by one after that, over the row read (writeOver). `atItem` labels a
  * failure with the item it belongs to; any failure leaves the caller's transaction to roll back.
  */
 export async function upsertManyById(trx: AnyDb, items: ReadonlyArray<{ resource: Resource; options: WriteOptions }>, atItem: (err: unknown, n: number) => Error): Promise<Array<WriteResult<Resource>>> {
@@ -89,8 +101,9 @@ export async function upsertManyById(trx: AnyDb, items: ReadonlyArray<{ resource
   });
   if (updates.length) await writeUpdates(trx, updates);
   for (const n of rest) {
+    const { type, id } = targets[n]!;
     try {
-      results[n] = await upsertById(trx, items[n]!.resource, items[n]!.options);
+      results[n] = await writeOver(trx, current.get(`${type}/${id}`), items[n]!.resource, items[n]!.options, type, id);
     } catch (err) {
       throw atItem(err, n);
     }

@@ -216,7 +216,7 @@ export async function readCurrentRow(db: AnyDb, type: string, id: string): Promi
 
 /**
  * Takes a transaction-scoped advisory lock on a key. Used where no row exists yet to lock (namespace 100 = fhir store in the two-key lock space):
- * update-as-create of one id, and conditional create/update of one query.
+ * conditional create/update/delete of one query.
  */
 export async function advisoryLock(trx: AnyDb, key: string): Promise<void> {
   await sql`select pg_advisory_xact_lock(100, hashtext(${key}))`.execute(trx);

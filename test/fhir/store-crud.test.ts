@@ -41,6 +41,34 @@ describe.each(testDatabaseKinds())('fhir store CRUD on %s', (kind) => {
     expect(resource.meta?.versionId).toBe('1');
   });
 
+  // The second writer finds no row, then its insert waits for the first writer's uncommitted one:
+  // once that commits, it must become version 2 over it (not fail, not overwrite version 1).
+  it.skipIf(kind !== 'postgres')('two transactions creating the same client id at once write versions 1 and 2', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let firstWritten!: () => void;
+    const written = new Promise<void>((resolve) => (firstWritten = resolve));
+    const first = f.store.inTransaction(async (s) => {
+      const r = await s.update({ ...patient('race'), id: 'race-1', gender: 'male' });
+      firstWritten();
+      await held;
+      return r;
+    });
+    await written;
+    const second = f.store.inTransaction((s) => s.update({ ...patient('race'), id: 'race-1', gender: 'female' }));
+    for (let waiting = false; !waiting; ) {
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`.execute(f.database.db);
+      waiting = rows[0]!.n > 0;
+    }
+    release();
+    expect((await first).resource.meta?.versionId).toBe('1');
+    const b = await second;
+    expect(b.created).toBe(false);
+    expect(b.resource.meta?.versionId).toBe('2');
+    expect(((await f.store.vread('Patient', 'race-1', '1')) as Patient).gender).toBe('male');
+    expect(((await f.store.read('Patient', 'race-1')) as Patient).gender).toBe('female');
+  });
+
   it('If-Match mismatch is a 412 version conflict; match succeeds', async () => {
     const { resource } = await f.store.create(patient('im'));
     expect(await codeOf(f.store.update({ ...resource, gender: 'male' }, { ifMatch: 'W/"7"' }))).toBe('CB_ERR_FHIR_VERSION_CONFLICT');
