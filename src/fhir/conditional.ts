@@ -8,10 +8,11 @@ import type { Resource } from 'fhir/r4.js';
 import type { AnyDb } from '../db/index.js';
 import { CarebridgeError } from '../errors/index.js';
 import { insertNew, upsertById, deleteById, type WriteResult } from './crud.js';
-import { matchesQuery } from './search/index.js';
+import { matchesQuery, matchOne } from './search/index.js';
 import type { WriteOptions } from './types.js';
+import { hasReferenceToResolve } from './references.js';
 import { sameContent } from './resource-meta.js';
-import { advisoryLock, lockCurrent, readCurrentRow } from './write.js';
+import { advisoryLock, lockCurrent } from './write.js';
 
 export interface ConditionalQuery {
   readonly type: string;
@@ -77,14 +78,14 @@ export async function conditionalUpdate<T extends Resource>(trx: AnyDb, query: s
  * no-op is indistinguishable from having run just before any concurrent writer. It matters for
  * mapped HL7 traffic, where most messages repeat the same Practitioner, Location and Patient: with
  * the lock, every message touching one doctor would queue behind the previous one's commit.
- * (A body with references still to be resolved never compares equal, so it takes the locked path.)
+ * A body with references still to be resolved (urn:uuid, conditional) never compares equal to a
+ * stored version, so it goes to the locked path at once, without the search and the read.
  */
 export async function unchangedMatch(trx: AnyDb, c: ConditionalQuery, r: Resource): Promise<{ id: string; content: Resource } | undefined> {
-  const ids = await matchesQuery(trx, c.type, c.query);
-  if (ids.length !== 1 || (r.id && r.id !== ids[0])) return undefined;
-  const current = await readCurrentRow(trx, c.type, ids[0]!);
-  if (!current || current.deleted || !sameContent(current.content, r)) return undefined;
-  return { id: ids[0]!, content: current.content };
+  if (hasReferenceToResolve(r)) return undefined;
+  const match = await matchOne(trx, c.type, c.query);
+  if (!match || (r.id && r.id !== match.id) || !sameContent(match.content, r)) return undefined;
+  return match;
 }
 
 /** Deletes every match; returns how many were deleted. */

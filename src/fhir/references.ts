@@ -23,3 +23,13 @@ export async function rewriteReferences<T extends Resource>(r: T, resolve: (refe
 export function needsResolution(reference: string): boolean {
   return reference.startsWith('urn:uuid:') || reference.startsWith('urn:oid:') || /^[A-Z][A-Za-z]+\?/.test(reference);
 }
+
+/** True when some `reference` in `value` still needs resolving (needsResolution). */
+export function hasReferenceToResolve(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(hasReferenceToResolve);
+  if (!value || typeof value !== 'object') return false;
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'reference' ? typeof v === 'string' && needsResolution(v) : hasReferenceToResolve(v)) return true;
+  }
+  return false;
+}

@@ -6,6 +6,6 @@
 export { searchMigrations } from './migrations.js';
 export { indexDocument, indexResource, removeIndex } from './index-writer.js';
 export { searchResources } from './search.js';
-export { matchesQuery } from './match.js';
+export { matchesQuery, matchOne } from './match.js';
 export { searchParameterDefinitions } from './capability.js';
 export type { SearchRequest, SearchAccessPolicy, SearchInteraction } from './types.js';

@@ -107,7 +107,7 @@ export async function fetchPage(db: AnyDb, plan: SearchPlan, where: RawBuilder<b
  * planned per call: a generic plan for `gender=male`, `identifier=system|` or a prefix `name=`
  * is chosen from average selectivity and is wrong for common or prefix values.
  */
-function byBusinessKey(plan: SearchPlan): boolean {
+export function byBusinessKey(plan: SearchPlan): boolean {
   return plan.clauses.length > 0 && plan.clauses.every((c) => c.kind === 'value' && c.modifier === undefined && (c.def.code === '_id' || (c.def.code === 'identifier' && c.def.type === 'token' && c.values.every((v) => parseToken(v).code !== undefined))));
 }
 
@@ -115,7 +115,7 @@ function byBusinessKey(plan: SearchPlan): boolean {
 const preparedTexts = new Set<string>();
 const MAX_PREPARED_TEXTS = 64;
 
-function mayPrepare(text: string): boolean {
+export function mayPrepare(text: string): boolean {
   if (preparedTexts.has(text)) return true;
   if (preparedTexts.size >= MAX_PREPARED_TEXTS) return false;
   preparedTexts.add(text);

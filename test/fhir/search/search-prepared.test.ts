@@ -6,7 +6,7 @@
 import type { Patient } from 'fhir/r4.js';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fhirMigrations, searchMigrations, searchResources } from '../../../src/fhir/index.js';
+import { fhirMigrations, matchesQuery, searchMigrations, searchResources } from '../../../src/fhir/index.js';
 import { openTestDatabase, testDatabaseKinds, type TestDatabase } from '../../helpers/db.js';
 import { BASE, matchIds, params, seed } from './support.js';
 
@@ -65,5 +65,25 @@ describe.each(testDatabaseKinds())('searches by business key on %s', (kind) => {
       await search(query);
     }
     expect(await preparedSearches()).toBe(before);
+  });
+
+  // Conditional create/update/delete criteria (matchesQuery) follow the same rule.
+  const match = async (query: string) => (await matchesQuery(t.db, 'Patient', query)).map((id) => `Patient/${id}`).sort();
+
+  it('answers conditional criteria by business key call after call (past the generic-plan switch)', async () => {
+    for (const n of [0, 1, 2, 3, 4, 5, 0, 3, 1, 5]) {
+      expect(await match(`identifier=urn:mrn|m${n}`)).toEqual(expected((p) => p.identifier![0]!.system === 'urn:mrn' && p.identifier![0]!.value === `m${n}`));
+      expect(await match(`identifier=|m${n}`)).toEqual([]);
+    }
+  });
+
+  it.skipIf(kind !== 'postgres')('prepares conditional criteria by business key only', async () => {
+    const preparedMatches = async () =>
+      (await sql<{ statement: string }>`select statement from pg_prepared_statements where statement like '%select r.id from fhir_resource as r%'`.execute(t.db)).rows.length;
+    await match('identifier=urn:other|m2');
+    const after = await preparedMatches();
+    expect(after).toBeGreaterThan(0);
+    for (const query of ['gender=male', 'identifier=urn:mrn|', 'identifier=urn:mrn|m1&gender=male']) await match(query);
+    expect(await preparedMatches()).toBe(after);
   });
 });
