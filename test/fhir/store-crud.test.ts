@@ -43,6 +43,7 @@ describe.each(testDatabaseKinds())('fhir store CRUD on %s', (kind) => {
 
   // The second writer finds no row, then its insert waits for the first writer's uncommitted one:
   // once that commits, it must become version 2 over it (not fail, not overwrite version 1).
+  // PostgreSQL only: PGlite has one connection, so two transactions can never be open at once.
   it.skipIf(kind !== 'postgres')('two transactions creating the same client id at once write versions 1 and 2', async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
