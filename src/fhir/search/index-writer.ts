@@ -31,11 +31,17 @@ function extractedRows(resource: Resource): IndexRows {
   return rows;
 }
 
+/**
+ * A row's identity: its JSON text. Every row of a table is built with the same keys in the same
+ * order, so equal texts mean equal rows; indexDocument sends this same text.
+ */
+const rowText = (row: object): string => JSON.stringify(row);
+
 function dedupe<T extends object>(rows: T[]): T[] {
   if (rows.length < 2) return rows;
   const seen = new Set<string>();
   return rows.filter((row) => {
-    const key = JSON.stringify(Object.values(row));
+    const key = rowText(row);
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
@@ -51,15 +57,13 @@ export async function indexResource(trx: AnyDb, resource: Resource): Promise<voi
 /** The index rows of `resource` as the jsonb text `fhir_search_replace` takes ({ token: [...], ... }). */
 export function indexDocument(resource: Resource): string {
   // The same text as JSON.stringify of indexRowsOf's non-empty tables, with each row stringified
-  // once: its JSON is both the dedupe key and its part of the document. (A row's JSON and the JSON
-  // of its values agree on equality: every row of a table is built with the same keys in the same
-  // order, and its values are strings or null, never undefined.) Every write sends this document.
+  // once: its text (rowText) is both the dedupe key and its part of the document. Every write sends it.
   const rows = extractedRows(resource);
   let document = '';
   for (const table of TABLES) {
     const list = rows[table] as object[];
     if (list.length === 0) continue;
-    const texts = list.length === 1 ? [JSON.stringify(list[0])] : [...new Set(list.map((row) => JSON.stringify(row)))];
+    const texts = list.length === 1 ? [rowText(list[0]!)] : [...new Set(list.map(rowText))];
     document += `${document ? ',' : '{'}"${table}":[${texts.join(',')}]`;
   }
   return document ? `${document}}` : '{}';
