@@ -69,10 +69,9 @@ export async function spawnReady(o: ChildOptions): Promise<ChildProcess> {
   const child = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', ...o.args], {
     cwd: root, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let err = '';
   const seen = { warnings: [] as string[], stderr: '' };
   problems.set(child, seen);
-  child.stderr!.on('data', (b: Buffer) => (seen.stderr = err = (err + b.toString('utf8')).slice(-4000)));
+  child.stderr!.on('data', (b: Buffer) => (seen.stderr = (seen.stderr + b.toString('utf8')).slice(-4000)));
   try {
     await new Promise<void>((resolve, reject) => {
       let out = '';
@@ -84,8 +83,8 @@ export async function spawnReady(o: ChildOptions): Promise<ChildProcess> {
         resolve();
       };
       child.stdout!.on('data', onData);
-      child.once('exit', (code) => reject(new Error(`${o.args.join(' ')} exited ${code}: ${err}`)));
-      setTimeout(() => reject(new Error(`${o.args.join(' ')} not ready after 120 s: ${err}`)), 120_000).unref();
+      child.once('exit', (code) => reject(new Error(`${o.args.join(' ')} exited ${code}: ${seen.stderr}`)));
+      setTimeout(() => reject(new Error(`${o.args.join(' ')} not ready after 120 s: ${seen.stderr}`)), 120_000).unref();
     });
   } catch (e) {
     child.kill('SIGKILL');
