@@ -40,11 +40,16 @@ function corpusFiles(): Buffer[] {
   return readdirSync(dir).sort().map((f) => readFileSync(`${dir}/${f}`));
 }
 
+/** The mapping set of a folder; a folder that does not load fails the benchmark with file:line. */
+async function mappingSetOf(dir: string) {
+  const loaded = await loadMappingDir(dir);
+  if (!loaded.ok) throw new Error(loaded.errors.map((e) => `${e.file}:${e.line}: ${e.reason}`).join('\n'));
+  return createMappingSet(loaded.mappings);
+}
+
 /** Map-only and parse + map messages per CPU-second, and the number of message kinds, in this process. */
 async function measureThroughput(mappingsDir: string, seconds: number): Promise<{ mapOnly: number; parseAndMap: number; kinds: number }> {
-  const loaded = await loadMappingDir(mappingsDir);
-  if (!loaded.ok) throw new Error(loaded.errors.map((e) => `${e.file}:${e.line}: ${e.reason}`).join('\n'));
-  const set = createMappingSet(loaded.mappings);
+  const set = await mappingSetOf(mappingsDir);
   const mix = corpusFiles().filter((raw) => {
     const message = parseOne(raw);
     if (!message || !set.mappingFor(message.header.messageType, message.header.triggerEvent)) return false;
@@ -100,9 +105,7 @@ export async function run(opts: BenchOptions, mappingsDir = `${root}mappings`): 
     { name: 'mapping: parse + map, corpus mix, 1 core', value: Math.round(parseAndMap), unit: 'msg/s' },
   ];
   if (existsSync(corpusDir)) {
-    const loaded = await loadMappingDir(mappingsDir);
-    if (!loaded.ok) throw new Error(loaded.errors.map((e) => `${e.file}:${e.line}: ${e.reason}`).join('\n'));
-    const set = createMappingSet(loaded.mappings);
+    const set = await mappingSetOf(mappingsDir);
     // Not a speed, but the issue asks for it next to the figures: field agreement with FHIR-Converter.
     const { comparisons, mapped, skipped } = await runConformance(set);
     const paired = comparisons.filter((c) => c.paired);
